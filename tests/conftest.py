@@ -1,0 +1,37 @@
+"""Fixtures that bake the template through cookiecutter's Python API.
+
+Baking in-process is much faster than the CLI, and hook failures surface as
+``FailedHookException`` that tests can assert on. Every bake uses a private
+cookiecutter config so a developer's ``~/.cookiecutterrc`` (whose
+``default_context`` would change the answers) cannot affect the tests, and
+replay files land in a temporary directory instead of the home directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from _support import Bake
+
+
+@pytest.fixture(scope="session")
+def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Write a cookiecutter config that points all its state at a temp dir."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    # JSON strings are valid YAML scalars and survive any characters in paths.
+    config.write_text(
+        f"cookiecutters_dir: {json.dumps(str(home / 'cookiecutters'))}\n"
+        f"replay_dir: {json.dumps(str(home / 'replay'))}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.fixture(scope="session")
+def bake(cookiecutter_config: Path) -> Bake:
+    """Provide the baker; session-scoped so module-scoped fixtures can use it."""
+    return Bake(cookiecutter_config)

@@ -1,0 +1,300 @@
+"""Fast tier: bake the template with many answers and check the output statically.
+
+Each case is baked once per module and then checked by several small tests,
+so a failure names both the case and the property that broke. Nothing here
+installs the baked project; ``test_baked_project.py`` does that.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from packaging.requirements import Requirement
+
+from _support import TEMPLATE_DIR, Bake, iter_files, python_module, read_text_or_none, run
+
+HOSTILE = 'O\'Brien "Quoted" \\ Tools'
+LONG_NAME = (
+    "The Quite Remarkably Long And Thoroughly Descriptive Name Of An Internal "
+    "Model Context Protocol Server For Forecasts"
+)
+DEFAULT_DESCRIPTION = "A stateless streamable-HTTP MCP server."
+DEFAULT_AUTHOR = "Your Name"
+
+# Names that only one SDK line's code may contain (case-sensitive). A bake must
+# carry only its own line's code, never dead branches for the other one.
+FOREIGN_SDK_NAMES = {"1.x": ("mcpserver", "MCPServer"), "2.x": ("fastmcp", "FastMCP")}
+# Versions that a dependency on each SDK line must / must not admit.
+SDK_VERSIONS = {"2.x": ("2.3.0", "2.99.0"), "1.x": ("1.26.0", "1.30.0")}
+
+LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter\.|\{%|\{#")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One set of answers and the names the bake must derive from them."""
+
+    id: str
+    slug: str
+    package: str
+    answers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sdk(self) -> str:
+        """The SDK line this bake targets (cookiecutter.json's first choice by default)."""
+        return self.answers.get("mcp_sdk", "2.x")
+
+
+def _hostile_cases(sdk: str) -> list[Case]:
+    """Answers that are awkward for templates but valid, for one SDK line."""
+    return [
+        Case(
+            f"unicode-name-{sdk}",
+            "cafe-unicode-tools",
+            "cafe_unicode_tools",
+            {"project_name": "Café Ünïcödé Tøøls", "mcp_sdk": sdk},
+        ),
+        Case(
+            f"quotes-backslashes-{sdk}",
+            "o-brien-quoted-tools",
+            "o_brien_quoted_tools",
+            {
+                "project_name": HOSTILE,
+                "description": f'{HOSTILE}: says "hi" and ends with \\',
+                "author_name": HOSTILE,
+                "mcp_sdk": sdk,
+            },
+        ),
+        Case(
+            f"long-name-{sdk}",
+            "the-quite-remarkably-long-and-thoroughly-descriptive-name-of-an-internal-model"
+            "-context-protocol",
+            "the_quite_remarkably_long_and_thoroughly_descriptive_name_of_an_internal_model"
+            "_context_protocol",
+            {"project_name": LONG_NAME, "mcp_sdk": sdk},
+        ),
+        # A slug may not start with a digit, so this name needs an explicit slug;
+        # the digits and symbols still reach every place project_name is used.
+        Case(
+            f"digits-symbols-{sdk}",
+            "forty-two-tools",
+            "forty_two_tools",
+            {
+                "project_name": "42 Tools & More!!",
+                "project_slug": "forty-two-tools",
+                "mcp_sdk": sdk,
+            },
+        ),
+    ]
+
+
+CASES = [
+    Case("defaults", "my-mcp-server", "my_mcp_server"),
+    Case("sdk-2.x", "my-mcp-server", "my_mcp_server", {"mcp_sdk": "2.x"}),
+    Case("sdk-1.x", "my-mcp-server", "my_mcp_server", {"mcp_sdk": "1.x"}),
+    *_hostile_cases("2.x"),
+    *_hostile_cases("1.x"),
+]
+
+
+@dataclass(frozen=True)
+class Baked:
+    """A case together with the directory it was baked into."""
+
+    case: Case
+    path: Path
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[case.id for case in CASES])
+def baked(
+    request: pytest.FixtureRequest, bake: Bake, tmp_path_factory: pytest.TempPathFactory
+) -> Baked:
+    """Bake one case once for all the checks below."""
+    case: Case = request.param
+    path = bake(tmp_path_factory.mktemp(f"bake-{case.id}"), **case.answers)
+    return Baked(case, path)
+
+
+def _text_files(root: Path) -> list[tuple[Path, str]]:
+    """Return (path, text) for every non-binary file under root."""
+    files = []
+    for path in iter_files(root):
+        text = read_text_or_none(path)
+        if text is not None:
+            files.append((path, text))
+    return files
+
+
+def _load_pyproject(baked: Baked) -> dict[str, Any]:
+    """Parse the baked pyproject.toml."""
+    with (baked.path / "pyproject.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def test_layout(baked: Baked) -> None:
+    """The project directory and src-layout package are named from the answers."""
+    assert baked.path.name == baked.case.slug
+    expected = ["pyproject.toml", "README.md", ".gitignore", ".env.example", "tests"]
+    missing = [name for name in expected if not (baked.path / name).exists()]
+    assert missing == [], f"missing from the bake: {missing}"
+    package_dir = baked.path / "src" / baked.case.package
+    assert package_dir.is_dir(), f"no package directory {package_dir}"
+    assert (package_dir / "__init__.py").is_file()
+
+
+def test_no_leftover_jinja(baked: Baked) -> None:
+    """Unrendered Jinja in a file or a path name means a template bug."""
+    leftovers = [
+        f"{path.relative_to(baked.path)}:{number}: {line.strip()}"
+        for path, text in _text_files(baked.path)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if LEFTOVER_JINJA.search(line)
+    ]
+    leftovers += [
+        f"path {path.relative_to(baked.path)}"
+        for path in baked.path.rglob("*")
+        if "{{" in path.name or "{%" in path.name
+    ]
+    assert leftovers == [], "leftover Jinja:\n" + "\n".join(leftovers)
+
+
+def test_toml_files_parse(baked: Baked) -> None:
+    """Every TOML file must parse; quotes in answers are the usual breakage."""
+    tomls = [path for path in iter_files(baked.path) if path.suffix == ".toml"]
+    assert tomls, "no TOML files baked"
+    for path in tomls:
+        with path.open("rb") as handle:
+            tomllib.load(handle)
+
+
+def test_pyproject_metadata(baked: Baked) -> None:
+    """Answers reach the metadata unchanged, and the SDK dependency matches the line."""
+    project = _load_pyproject(baked)["project"]
+    assert project["name"] == baked.case.slug
+    requires_python = project.get("requires-python")
+    assert requires_python, "requires-python is not set"
+    assert Requirement(f"python{requires_python}").specifier.contains(platform.python_version())
+    assert project["description"] == baked.case.answers.get("description", DEFAULT_DESCRIPTION)
+    author = baked.case.answers.get("author_name", DEFAULT_AUTHOR)
+    assert author in [person.get("name") for person in project.get("authors", [])]
+    script = project.get("scripts", {}).get(baked.case.slug)
+    assert script, f"no console script named {baked.case.slug!r}"
+    assert script.split(":")[0].split(".")[0] == baked.case.package
+    assert "dev" in project.get("optional-dependencies", {}), "no [dev] extra"
+
+    mcp = [Requirement(dep) for dep in project["dependencies"] if Requirement(dep).name == "mcp"]
+    assert len(mcp) == 1, f"expected one mcp dependency, got {project['dependencies']}"
+    own = SDK_VERSIONS[baked.case.sdk]
+    other = SDK_VERSIONS["1.x" if baked.case.sdk == "2.x" else "2.x"]
+    assert any(mcp[0].specifier.contains(version) for version in own), str(mcp[0])
+    assert not any(mcp[0].specifier.contains(version) for version in other), str(mcp[0])
+
+
+def test_yaml_files_parse(baked: Baked) -> None:
+    """Every YAML file (CI workflows, compose files) must parse."""
+    yaml = pytest.importorskip("yaml")
+    for path in iter_files(baked.path):
+        if path.suffix in {".yml", ".yaml"}:
+            yaml.safe_load(path.read_text("utf-8"))
+
+
+def test_python_files_compile(baked: Baked) -> None:
+    """Every Python file must be valid syntax, whatever the answers contained."""
+    sources = [path for path in iter_files(baked.path) if path.suffix == ".py"]
+    assert sources, "no Python files baked"
+    for path in sources:
+        compile(path.read_text("utf-8"), str(path), "exec", dont_inherit=True)
+
+
+def test_only_own_sdk_line(baked: Baked) -> None:
+    """The bake carries only the chosen SDK line's code, in src and tests."""
+    forbidden = FOREIGN_SDK_NAMES[baked.case.sdk]
+    hits = [
+        f"{path.relative_to(baked.path)}:{number}: {line.strip()}"
+        for folder in ("src", "tests")
+        for path, text in _text_files(baked.path / folder)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if any(name in line for name in forbidden)
+    ]
+    assert hits == [], f"{baked.case.sdk} bake mentions {forbidden}:\n" + "\n".join(hits)
+
+
+def test_ruff_check(baked: Baked) -> None:
+    """The bake passes ruff with its own configuration."""
+    result = run(python_module("ruff", "check", "--no-cache", "."), cwd=baked.path)
+    assert result.returncode == 0, result.describe()
+
+
+def test_ruff_format(baked: Baked) -> None:
+    """The bake is formatted the way its own ruff configuration wants."""
+    result = run(python_module("ruff", "format", "--check", "--no-cache", "."), cwd=baked.path)
+    assert result.returncode == 0, result.describe()
+
+
+INVALID = [
+    pytest.param({"project_name": "!!!"}, "'!!!'", id="name-without-letters"),
+    pytest.param({"project_name": "123 go"}, "'123-go'", id="name-starting-with-digit"),
+    pytest.param({"package_name": "mcp"}, "'mcp'", id="package-shadows-mcp"),
+    pytest.param({"package_name": "class"}, "'class'", id="package-is-keyword"),
+    pytest.param({"project_slug": "Bad Slug"}, "'Bad Slug'", id="slug-with-space"),
+]
+
+
+@pytest.mark.parametrize(("answers", "quoted_value"), INVALID)
+def test_invalid_answers_are_refused_without_leftovers(
+    answers: dict[str, str],
+    quoted_value: str,
+    bake: Bake,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The pre-gen hook fails, says why, and cookiecutter removes the project dir."""
+    bake.refused(tmp_path / "out", **answers)
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR: ")]
+    assert any(quoted_value in line for line in errors), errors
+
+
+def test_unknown_sdk_is_refused_by_cookiecutter(bake: Bake, tmp_path: Path) -> None:
+    """Cookiecutter rejects a non-choice before the hook; the hook re-checks for replays."""
+    error = bake.refused(tmp_path / "out", expected=ValueError, mcp_sdk="3.x")
+    assert "3.x" in str(error)
+    assert not isinstance(error, FailedHookException)
+
+
+def _cli(output_dir: Path, config: Path, *answers: str) -> list[str]:
+    """Build a real `cookiecutter --no-input` command line."""
+    return python_module(
+        "cookiecutter",
+        "--no-input",
+        "--config-file",
+        str(config),
+        str(TEMPLATE_DIR),
+        "-o",
+        str(output_dir),
+        *answers,
+    )
+
+
+def test_cli_bakes_defaults(tmp_path: Path, cookiecutter_config: Path) -> None:
+    """The documented command works end to end, hooks included."""
+    result = run(_cli(tmp_path, cookiecutter_config), cwd=tmp_path)
+    assert result.returncode == 0, result.describe()
+    assert (tmp_path / "my-mcp-server" / "src" / "my_mcp_server").is_dir()
+    assert "pip install -e '.[dev]'" in result.output
+
+
+def test_cli_refuses_bad_name_without_leftovers(tmp_path: Path, cookiecutter_config: Path) -> None:
+    """A bad answer on the command line exits non-zero with our ERROR line."""
+    output_dir = tmp_path / "out"
+    output_dir.mkdir()
+    result = run(_cli(output_dir, cookiecutter_config, "project_name=!!!"), cwd=tmp_path)
+    assert result.returncode != 0, result.describe()
+    assert "ERROR: project_name '!!!'" in result.output, result.describe()
+    assert list(output_dir.iterdir()) == []

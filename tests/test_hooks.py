@@ -1,0 +1,285 @@
+"""Unit tests of the hooks' pure functions, imported from the unrendered files.
+
+These pin down the validation rules and their messages without baking, and
+check the two properties the hooks rely on: the unrendered files import as
+plain Python, and rendering turns any answer into data, never into code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from cookiecutter.environment import StrictEnvironment
+
+from _support import HOOKS_DIR, TEMPLATE_DIR, run
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import a Python file by path, as cookiecutter's hooks are not a package."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pre_gen = load_module(HOOKS_DIR / "pre_gen_project.py", "pre_gen_project")
+post_gen = load_module(HOOKS_DIR / "post_gen_project.py", "post_gen_project")
+
+VALID: dict[str, str] = {
+    "project_name": "My MCP Server",
+    "project_slug": "my-mcp-server",
+    "package_name": "my_mcp_server",
+    "description": "A stateless streamable-HTTP MCP server.",
+    "author_name": "Your Name",
+    "author_email": "you@example.com",
+    "mcp_sdk": "2.x",
+}
+
+HOSTILE_TEXT = 'O\'Brien "Quoted" \\ Tools """ \'\'\' \\" {{ x }} </script> Ünï'
+
+
+def errors_for(**overrides: str) -> list[str]:
+    """Validate the valid answers with some of them replaced."""
+    result: list[str] = pre_gen.validate({**VALID, **overrides})
+    return result
+
+
+def test_unrendered_hooks_import_without_running_main() -> None:
+    """Importing must not validate or exit: only `python hook.py` runs main()."""
+    assert callable(pre_gen.validate)
+    assert callable(pre_gen.main)
+    assert callable(post_gen.main)
+
+
+def test_defaults_are_valid() -> None:
+    """The answers --no-input produces must pass."""
+    assert errors_for() == []
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["a", "weather-tools", "x1-2b", "mcp-tools", "a" * 100],
+    ids=["one-letter", "two-words", "digits", "mcp-prefix", "100-chars"],
+)
+def test_valid_slugs_pass(slug: str) -> None:
+    """Well-formed slugs up to the length limit are accepted."""
+    assert pre_gen.validate_project_slug(slug, "x") == []
+
+
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "Bad Slug",
+        "123-go",
+        "-leading",
+        "trailing-",
+        "double--hyphen",
+        "under_score",
+        "UPPER",
+        "café",
+        "a" * 101,
+    ],
+    ids=[
+        "space-and-upper",
+        "leading-digit",
+        "leading-hyphen",
+        "trailing-hyphen",
+        "double-hyphen",
+        "underscore",
+        "uppercase",
+        "non-ascii",
+        "101-chars",
+    ],
+)
+def test_invalid_slugs_are_refused_naming_the_value(slug: str) -> None:
+    """Each message quotes the bad slug and says what to answer instead."""
+    errors = errors_for(project_slug=slug)
+    assert len(errors) == 1, errors
+    assert repr(slug) in errors[0]
+    assert "answer" in errors[0]
+
+
+def test_empty_slug_is_refused() -> None:
+    """An explicitly empty slug gets its own message."""
+    assert errors_for(project_slug="") == ["project_slug is empty; answer e.g. 'weather-tools'"]
+
+
+@pytest.mark.parametrize("slug", ["mcp", "uvicorn", "pydantic-settings", "mcp-types"])
+def test_dependency_distribution_slugs_are_refused(slug: str) -> None:
+    """A project named like one of its dependencies would depend on itself."""
+    errors = errors_for(project_slug=slug)
+    assert len(errors) == 1, errors
+    assert repr(slug) in errors[0]
+    assert "depends on" in errors[0]
+
+
+@pytest.mark.parametrize("name", ["!!!", "   ", "---", "¿?"])
+def test_name_with_nothing_to_slugify_gets_one_message_about_project_name(name: str) -> None:
+    """cookiecutter.json turns an empty slug into the sentinel; report the name."""
+    sentinel = pre_gen.EMPTY_SLUG_SENTINEL
+    errors = errors_for(
+        project_name=name, project_slug=sentinel, package_name=sentinel.replace("-", "_")
+    )
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"project_name {name!r} has no letters or digits")
+
+
+def test_leading_digit_name_reports_slug_and_package() -> None:
+    """Both derived names are invalid, and one run reports both."""
+    errors = errors_for(project_name="123 go", project_slug="123-go", package_name="123_go")
+    assert len(errors) == 2, errors
+    assert "'123-go'" in errors[0]
+    assert "'123 go'" in errors[0]
+    assert "'123_go'" in errors[1]
+
+
+@pytest.mark.parametrize("package", ["My_Pkg", "1pkg", "pkg-name", "", "café", "_private", "a b"])
+def test_malformed_package_names_are_refused(package: str) -> None:
+    """Only lowercase ASCII letters, digits and underscores, letter first."""
+    errors = errors_for(package_name=package)
+    assert len(errors) == 1, errors
+    assert f"package_name {package!r} is not valid" in errors[0]
+
+
+@pytest.mark.parametrize("package", ["class", "def", "import", "lambda"])
+def test_keywords_are_refused(package: str) -> None:
+    """Keywords cannot be imported (`import class` is a syntax error)."""
+    errors = errors_for(package_name=package)
+    assert len(errors) == 1, errors
+    assert f"package_name {package!r} is a Python keyword" in errors[0]
+
+
+@pytest.mark.parametrize("package", ["json", "asyncio", "typing", "email", "this"])
+def test_stdlib_names_are_refused(package: str) -> None:
+    """A package named like a stdlib module would shadow it."""
+    errors = errors_for(package_name=package)
+    assert len(errors) == 1, errors
+    assert f"package_name {package!r} is a standard-library module" in errors[0]
+
+
+@pytest.mark.parametrize(
+    "package",
+    sorted(pre_gen.SHADOWED_IMPORTS - sys.stdlib_module_names),
+)
+def test_dependency_import_names_are_refused(package: str) -> None:
+    """A package named like an imported dependency would shadow it."""
+    errors = errors_for(package_name=package)
+    assert len(errors) == 1, errors
+    assert f"package_name {package!r} would shadow" in errors[0]
+
+
+def test_test_is_refused_as_stdlib() -> None:
+    """'test' is both a stdlib package and a shadowing risk; refused either way."""
+    assert "test" in pre_gen.SHADOWED_IMPORTS
+    assert len(errors_for(package_name="test")) == 1
+
+
+def test_package_name_need_not_match_slug() -> None:
+    """Each answer is validated on its own."""
+    assert errors_for(project_slug="weather-tools", package_name="forecasts") == []
+
+
+@pytest.mark.parametrize("sdk", ["2.x", "1.x"])
+def test_known_sdk_lines_pass(sdk: str) -> None:
+    """Both SDK lines offered by cookiecutter.json are accepted."""
+    assert errors_for(mcp_sdk=sdk) == []
+
+
+@pytest.mark.parametrize("sdk", ["3.x", "", "2"])
+def test_unknown_sdk_lines_are_refused(sdk: str) -> None:
+    """Cookiecutter checks choices for --no-input, but a replay file is not checked."""
+    assert errors_for(mcp_sdk=sdk) == [
+        f"mcp_sdk {sdk!r} is not a supported SDK line; answer '2.x' or '1.x'"
+    ]
+
+
+@pytest.mark.parametrize("key", ["project_name", "description", "author_name", "author_email"])
+def test_multi_line_text_is_refused(key: str) -> None:
+    """Line breaks in free text would break one-line TOML strings and headers."""
+    errors = errors_for(**{key: "first\nsecond"})
+    assert any(
+        error.startswith(f"{key} 'first\\nsecond' must be a single line") for error in errors
+    )
+
+
+def test_hostile_but_printable_text_passes() -> None:
+    """Quotes, backslashes, braces and non-ASCII letters are fine in free text."""
+    assert errors_for(description=HOSTILE_TEXT, author_name=HOSTILE_TEXT) == []
+
+
+def test_hook_constants_match_cookiecutter_json() -> None:
+    """The sentinel, slug length and SDK choices are duplicated; keep them in sync."""
+    context: dict[str, Any] = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text("utf-8"))
+    assert f"'{pre_gen.EMPTY_SLUG_SENTINEL}'" in context["project_slug"]
+    assert f"max_length={pre_gen.SLUG_MAX_LENGTH}" in context["project_slug"]
+    assert tuple(context["mcp_sdk"]) == pre_gen.MCP_SDK_CHOICES
+
+
+def render_hook(path: Path, answers: dict[str, str], out_dir: Path) -> Path:
+    """Render a hook the way cookiecutter does, into out_dir."""
+    env = StrictEnvironment(context={"cookiecutter": answers})
+    rendered = env.from_string(path.read_text("utf-8")).render(cookiecutter=answers)
+    target = out_dir / path.name
+    target.write_text(rendered, encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("hook", ["pre_gen_project.py", "post_gen_project.py"])
+def test_rendering_turns_hostile_answers_into_data(hook: str, tmp_path: Path) -> None:
+    """Quotes, triple quotes, backslashes and Jinja-looking text round-trip exactly."""
+    answers = {**VALID, "project_name": HOSTILE_TEXT, "description": HOSTILE_TEXT + "\\"}
+    rendered = load_module(
+        render_hook(HOOKS_DIR / hook, answers, tmp_path), f"rendered_{hook[:-3]}"
+    )
+    decoded: dict[str, str] = rendered.rendered_answers()
+    assert decoded == {key: answers[key] for key in decoded}
+
+
+def test_rendered_pre_gen_hook_exits_1_with_error_lines(tmp_path: Path) -> None:
+    """Run as cookiecutter runs it: a bad answer gives ERROR lines and exit 1."""
+    answers = {**VALID, "package_name": "mcp", "mcp_sdk": "3.x"}
+    script = render_hook(HOOKS_DIR / "pre_gen_project.py", answers, tmp_path)
+    result = run([sys.executable, str(script)], cwd=tmp_path)
+    assert result.returncode == 1, result.describe()
+    lines = result.output.splitlines()
+    assert len(lines) == 2, result.describe()
+    assert lines[0].startswith("ERROR: package_name 'mcp' would shadow")
+    assert lines[1].startswith("ERROR: mcp_sdk '3.x'")
+
+
+def test_rendered_pre_gen_hook_exits_0_silently_for_valid_answers(tmp_path: Path) -> None:
+    """A valid bake must not print anything from the pre-gen hook."""
+    script = render_hook(HOOKS_DIR / "pre_gen_project.py", VALID, tmp_path)
+    result = run([sys.executable, str(script)], cwd=tmp_path)
+    assert (result.returncode, result.output) == (0, ""), result.describe()
+
+
+def test_no_removals_yet() -> None:
+    """No option adds files yet, so the decision table removes nothing."""
+    assert post_gen.removals(VALID) == []
+
+
+def test_remove_paths_is_idempotent(tmp_path: Path) -> None:
+    """Removing files, directories and missing paths twice must not fail."""
+    (tmp_path / "dir" / "sub").mkdir(parents=True)
+    (tmp_path / "dir" / "sub" / "f.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "kept.txt").write_text("x", encoding="utf-8")
+    for _ in range(2):
+        post_gen.remove_paths(tmp_path, ["dir", "file.txt", "missing.txt"])
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kept.txt"]
+
+
+def test_next_steps_name_the_project() -> None:
+    """The printed commands install the project and run its console script."""
+    assert "cd my-mcp-server && pip install -e '.[dev]' && my-mcp-server" in post_gen.next_steps(
+        VALID
+    )

@@ -1,0 +1,75 @@
+"""The ASGI application: ``/mcp`` behind the disconnect guard, ``/healthz``, and the lifespan.
+
+``uvicorn {{ cookiecutter.package_name }}.app:app`` serves the module-level ``app``, built from
+the environment. To serve the MCP app inside a larger Starlette or FastAPI app, mount it and hand
+its lifespan to the host, which is the one line Starlette needs (it does not run a mounted
+app's lifespan, and without it every request fails with "Task group is not initialized")::
+
+    mcp_app = create_app()
+    host = Starlette(routes=[Mount("/tools", app=mcp_app)], lifespan=mcp_app.router.lifespan_context)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from .guard import DisconnectGuard
+from .sdk import create_http_app, create_server, session_manager
+from .settings import Settings, SettingsError, load_settings
+from .tools import register_tools
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness for load balancers; answers without touching the MCP machinery."""
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the service. Each call makes a new MCP server; its lifespan can run once.
+
+    The MCP server is kept on ``app.state.mcp_server`` for code that needs to reach it.
+    """
+    settings = settings or load_settings()
+    server = create_server(settings)
+    register_tools(server)
+    mcp_app = create_http_app(server, settings)
+    manager = session_manager(server)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with manager.run():
+            yield
+
+    guarded = DisconnectGuard(
+        mcp_app, max_body_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout
+    )
+    app = Starlette(
+        routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=guarded)],
+        lifespan=lifespan,
+    )
+    app.state.mcp_server = server
+    app.state.settings = settings
+    return app
+
+
+app: Starlette
+"""The service built from the environment, for ``uvicorn {{ cookiecutter.package_name }}.app:app``."""
+
+
+def __getattr__(name: str) -> Starlette:
+    # Built on first access, not on import, so that importing create_app reads no environment.
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        built = create_app(load_settings())
+    except SettingsError as exc:
+        # One clear line instead of a traceback, however the server is started.
+        raise SystemExit(f"error: {exc}") from None
+    globals()["app"] = built
+    return built

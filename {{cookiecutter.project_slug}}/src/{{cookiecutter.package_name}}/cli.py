@@ -1,0 +1,80 @@
+"""``{{ cookiecutter.project_slug }}``: run the service under uvicorn.
+
+Flags override the ``{{ cookiecutter.package_name | upper }}_*`` environment variables. The socket is
+bound before anything is logged, so the first line states where the service really listens
+(with ``--port 0``, the port the system picked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+from typing import Any, get_args
+
+import uvicorn
+
+from . import SERVER_NAME, __version__
+from .app import create_app
+from .logs import configure_logging
+from .sdk import SDK_VERSION
+from .settings import ENV_PREFIX, LogLevel, Settings, SettingsError, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def parse_args(argv: Sequence[str] | None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(
+        prog=SERVER_NAME,
+        description=f"Serve {SERVER_NAME} over stateless streamable HTTP at /mcp.",
+        epilog=f"Every setting can also be given as an {ENV_PREFIX}* environment variable.",
+    )
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="TCP port; 0 picks a free one (default 8000)")
+    parser.add_argument("--log-level", choices=get_args(LogLevel), help="default info")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    args = parser.parse_args(argv)
+    return {name: value for name, value in vars(args).items() if value is not None}
+
+
+def bind(settings: Settings) -> socket.socket:
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    return socket.create_server((settings.host, settings.port), family=family, backlog=2048)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    overrides = parse_args(argv)
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"{SERVER_NAME}: error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        sock = bind(settings)
+    except OSError as exc:
+        print(
+            f"{SERVER_NAME}: error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 1
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    logger.info(
+        "%s %s listening on http://%s:%d/mcp (MCP SDK %s, stateless)",
+        SERVER_NAME,
+        __version__,
+        shown_host,
+        port,
+        SDK_VERSION,
+    )
+    config = uvicorn.Config(
+        create_app(settings),
+        log_config=None,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=None,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0

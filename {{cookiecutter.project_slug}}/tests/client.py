@@ -1,0 +1,137 @@
+{% if cookiecutter.mcp_sdk == "2.x" %}
+"""Client-side calls the tests make, for the SDK line this service runs on (2.x).
+
+Together with ``src/{{ cookiecutter.package_name }}/sdk.py`` this is all that differs between
+the SDK lines. 2.x speaks MCP 2026-07-28 (stateless: no handshake, headers that name the
+method) as well as the handshake-era revisions, so the tests speak both.
+"""
+{% else %}
+"""Client-side calls the tests make, for the SDK line this service runs on (1.x).
+
+Together with ``src/{{ cookiecutter.package_name }}/sdk.py`` this is all that differs between
+the SDK lines. 1.x speaks the handshake-era revisions only (up to 2025-11-25).
+"""
+{% endif %}
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+{% if cookiecutter.mcp_sdk == "2.x" %}
+from mcp import Client
+{% else %}
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.memory import create_connected_server_and_client_session
+{% endif %}
+
+from {{ cookiecutter.package_name }}.sdk import Server
+
+{% if cookiecutter.mcp_sdk == "2.x" %}
+Session = Client
+# The wire protocols a raw-HTTP test can speak to this server.
+PROTOCOLS = ("2025-06-18", "2026-07-28")
+MODERN_PROTOCOL = "2026-07-28"
+{% else %}
+Session = ClientSession
+# The wire protocols a raw-HTTP test can speak to this server.
+PROTOCOLS = ("2025-06-18",)
+MODERN_PROTOCOL = None
+{% endif %}
+LEGACY_PROTOCOL = "2025-06-18"
+
+ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    text: str
+    structured: dict[str, Any] | None
+    is_error: bool
+
+
+@asynccontextmanager
+async def in_memory(server: Server) -> AsyncIterator[Session]:
+    """A client connected to ``server`` in-process, without HTTP."""
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    async with Client(server) as client:
+        yield client
+{% else %}
+    async with create_connected_server_and_client_session(server) as session:
+        yield session
+{% endif %}
+
+
+@asynccontextmanager
+async def over_http(url: str) -> AsyncIterator[Session]:
+    """A client speaking streamable HTTP to ``url``, the way a real MCP client does."""
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    async with Client(url) as client:
+        yield client
+{% else %}
+    async with (
+        streamable_http_client(url) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+{% endif %}
+
+
+async def list_tool_names(session: Session) -> list[str]:
+    return sorted(tool.name for tool in (await session.list_tools()).tools)
+
+
+async def call_tool(
+    session: Session,
+    name: str,
+    arguments: dict[str, Any],
+    on_progress: ProgressCallback | None = None,
+) -> ToolOutcome:
+    result = await session.call_tool(name, arguments, progress_callback=on_progress)
+    text = "".join(getattr(block, "text", "") for block in result.content)
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    return ToolOutcome(text, result.structured_content, result.is_error)
+{% else %}
+    return ToolOutcome(text, result.structuredContent, result.isError)
+{% endif %}
+
+
+def rpc_request(
+    method: str, params: dict[str, Any], *, request_id: int, protocol: str
+) -> tuple[dict[str, str], bytes]:
+    """Headers and body of one JSON-RPC request as ``protocol`` puts it on the wire."""
+    headers = {
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": protocol,
+    }
+    if protocol == MODERN_PROTOCOL:
+        # 2026-07-28: no handshake; every request names itself in headers and in _meta.
+        headers["mcp-method"] = method
+        if "name" in params:
+            headers["mcp-name"] = params["name"]
+        params = {
+            **params,
+            "_meta": {
+                **params.get("_meta", {}),
+                "io.modelcontextprotocol/protocolVersion": protocol,
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
+        }
+    body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+    return headers, json.dumps(body).encode()
+
+
+def initialize_request(request_id: int = 1) -> tuple[dict[str, str], bytes]:
+    """A handshake-era ``initialize``, as legacy clients send before anything else."""
+    params = {
+        "protocolVersion": LEGACY_PROTOCOL,
+        "capabilities": {},
+        "clientInfo": {"name": "tests", "version": "0"},
+    }
+    return rpc_request("initialize", params, request_id=request_id, protocol=LEGACY_PROTOCOL)
