@@ -25,7 +25,7 @@ import sys
 from collections.abc import Mapping
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-SLUG_MAX_LENGTH = 100
+SLUG_MAX_LENGTH = 50
 PACKAGE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MCP_SDK_CHOICES = ("2.x", "1.x")
 

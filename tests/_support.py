@@ -46,6 +46,16 @@ class CommandResult:
         )
 
 
+def expect_success(result: CommandResult) -> None:
+    """Fail the test with the command's output tail unless it exited 0.
+
+    pytest.fail rather than assert keeps the report to the command's own
+    output instead of a repr of the whole result.
+    """
+    if result.returncode != 0:
+        pytest.fail(result.describe(), pytrace=False)
+
+
 def tail(text: str, limit: int = OUTPUT_TAIL) -> str:
     """Keep the end of long output, where the failure summary usually is."""
     return text if len(text) <= limit else "...\n" + text[-limit:]
@@ -138,8 +148,8 @@ class Bake:
     def refused(
         self,
         output_dir: Path,
+        answers: Mapping[str, str],
         expected: type[BaseException] = FailedHookException,
-        **answers: str,
     ) -> BaseException:
         """Bake answers that must be refused; check that nothing is left behind.
 

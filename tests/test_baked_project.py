@@ -12,11 +12,13 @@ its pytest options leak in.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _support import Bake, CommandResult, clean_env, python_module, run
+
+from _support import Bake, CommandResult, clean_env, expect_success, python_module, run
 
 pytestmark = pytest.mark.slow
 
@@ -51,34 +53,32 @@ def installed(
     )
 
     for command in (
-        python_module("uv", "venv", "--python", os.sys.executable, str(venv)),
+        python_module("uv", "venv", "--python", sys.executable, str(venv)),
         python_module("uv", "pip", "install", "--python", str(python), "-e", ".[dev]"),
     ):
-        result = run(command, cwd=path, env=env)
-        if result.returncode != 0:
-            pytest.fail(f"installing the {sdk} bake failed:\n{result.describe()}", pytrace=False)
+        expect_success(run(command, cwd=path, env=env))
     return Installed(path, python, env)
 
 
 def test_project_test_suite_passes(installed: Installed) -> None:
     """The baked project's own pytest suite passes as generated."""
     result = installed.run("pytest", "-q", "-p", "no:cacheprovider")
-    assert result.returncode == 0, result.describe()
+    expect_success(result)
 
 
 def test_project_ruff_check_passes(installed: Installed) -> None:
     """Its own ruff, with its own config, finds nothing."""
     result = installed.run("ruff", "check", ".")
-    assert result.returncode == 0, result.describe()
+    expect_success(result)
 
 
 def test_project_ruff_format_passes(installed: Installed) -> None:
     """Its own ruff formatter would change nothing."""
     result = installed.run("ruff", "format", "--check", ".")
-    assert result.returncode == 0, result.describe()
+    expect_success(result)
 
 
 def test_project_mypy_strict_passes(installed: Installed) -> None:
     """Its code and tests type-check under --strict (explicit, whatever the config says)."""
     result = installed.run("mypy", "--strict", "src", "tests")
-    assert result.returncode == 0, result.describe()
+    expect_success(result)

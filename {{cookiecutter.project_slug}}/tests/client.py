@@ -1,26 +1,27 @@
 {% if cookiecutter.mcp_sdk == "2.x" %}
 """Client-side calls the tests make, for the SDK line this service runs on (2.x).
 
-Together with ``src/{{ cookiecutter.package_name }}/sdk.py`` this is all that differs between
-the SDK lines. 2.x speaks MCP 2026-07-28 (stateless: no handshake, headers that name the
-method) as well as the handshake-era revisions, so the tests speak both.
+Together with the package's ``sdk.py``, this is all that differs between the SDK lines.
+2.x speaks MCP 2026-07-28 (stateless: no handshake, headers that name the method) as well as
+the handshake-era revisions, so the tests speak both.
 """
 {% else %}
 """Client-side calls the tests make, for the SDK line this service runs on (1.x).
 
-Together with ``src/{{ cookiecutter.package_name }}/sdk.py`` this is all that differs between
-the SDK lines. 1.x speaks the handshake-era revisions only (up to 2025-11-25).
+Together with the package's ``sdk.py``, this is all that differs between the SDK lines.
+1.x speaks the handshake-era revisions only (up to 2025-11-25).
 """
 {% endif %}
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+import pytest
 {% if cookiecutter.mcp_sdk == "2.x" %}
 from mcp import Client
 {% else %}
@@ -29,7 +30,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.memory import create_connected_server_and_client_session
 {% endif %}
 
-from {{ cookiecutter.package_name }}.sdk import Server
+from {{ cookiecutter.package_name }}.sdk import SDK_VERSION, Server
 
 {% if cookiecutter.mcp_sdk == "2.x" %}
 Session = Client
@@ -43,8 +44,23 @@ PROTOCOLS = ("2025-06-18",)
 MODERN_PROTOCOL = None
 {% endif %}
 LEGACY_PROTOCOL = "2025-06-18"
+{% if cookiecutter.mcp_sdk == "2.x" %}
+# The first SDK release that sends progress notifications from a stateless server.
+STATELESS_PROGRESS_SINCE = (2, 0)
+{% else %}
+# The first SDK release that sends progress notifications from a stateless server
+# (mcp 1.26 to 1.28 drop them silently).
+STATELESS_PROGRESS_SINCE = (1, 29)
+{% endif %}
 
-ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None]]
+requires_stateless_progress = pytest.mark.skipif(
+    tuple(int(part) for part in SDK_VERSION.split(".")[:2]) < STATELESS_PROGRESS_SINCE,
+    reason=f"mcp {SDK_VERSION} sends no progress notifications in stateless mode",
+)
+
+
+class ProgressCallback(Protocol):
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None: ...
 
 
 @dataclass(frozen=True)

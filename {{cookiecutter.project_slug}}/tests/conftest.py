@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
+from .processes import Process, clean_environment
 from .servers import RunningServer, serving
 
 GUARD_LOGGER = "{{ cookiecutter.package_name }}.guard"
@@ -81,3 +83,20 @@ def make_settings() -> Callable[..., Settings]:
 def server(serve: Callable[[ASGIApp], RunningServer]) -> RunningServer:
     """The service as deployed by default (SSE responses), on a real server."""
     return serve(create_app(Settings()))
+
+
+@pytest.fixture
+def launch() -> Iterator[Callable[..., Process]]:
+    """Start processes for the test; every one is killed, if still running, when it ends."""
+    started: list[Process] = []
+
+    def start(*args: str | Path, env: dict[str, str] | None = None) -> Process:
+        process = Process(args, clean_environment() if env is None else env)
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.stop()

@@ -44,7 +44,9 @@ class RunningServer:
         if self.thread.is_alive():
             raise RuntimeError("the test server did not stop within 15 seconds")
 
-    def post(self, method: str, params: dict[str, Any], *, protocol: str, request_id: int = 1) -> Any:
+    def post(
+        self, method: str, params: dict[str, Any], *, protocol: str, request_id: int = 1
+    ) -> Any:
         """One JSON-RPC request over HTTP; returns the JSON-RPC response (JSON or SSE answer)."""
         headers, body = rpc_request(method, params, request_id=request_id, protocol=protocol)
         response = httpx.post(self.mcp_url, headers=headers, content=body, timeout=30)

@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from . import rawhttp
-from .client import PROTOCOLS, rpc_request
+from .client import PROTOCOLS, requires_stateless_progress, rpc_request
 from .conftest import LogWatch
 from .servers import RunningServer
 
@@ -63,9 +63,12 @@ def test_tool_runs_to_completion_when_client_leaves_while_it_runs(
     assert "tools/call id=7" in warning.getMessage()
     assert logs.warnings() == [warning], logs.dump()
     assert logs.errors() == [], logs.dump()
-    assert server.post("tools/call", {"name": "add", "arguments": {"a": 1, "b": 1}}, protocol=protocol)
+    assert server.post(
+        "tools/call", {"name": "add", "arguments": {"a": 1, "b": 1}}, protocol=protocol
+    )
 
 
+@requires_stateless_progress
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_client_leaving_halfway_through_an_sse_stream(
     server: RunningServer, logs: LogWatch, protocol: str

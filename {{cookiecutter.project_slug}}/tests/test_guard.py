@@ -119,7 +119,11 @@ def test_long_lived_streams_see_the_real_disconnect_at_once() -> None:
         seen.append((await receive())["type"])
 
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen"}).encode()
-    run_guard(listener, http_scope(), [{"type": "http.request", "body": body}, {"type": "http.disconnect"}])
+    run_guard(
+        listener,
+        http_scope(),
+        [{"type": "http.request", "body": body}, {"type": "http.disconnect"}],
+    )
     assert seen == ["http.disconnect"]
 
 
@@ -154,6 +158,8 @@ def test_exceptions_from_the_app_propagate_unchanged() -> None:
 @pytest.mark.parametrize(
     ("max_body_bytes", "body_timeout"), [(0, 1.0), (-5, 1.0), (10, 0.0), (10, float("inf"))]
 )
-def test_invalid_limits_are_refused_at_construction(max_body_bytes: int, body_timeout: float) -> None:
+def test_invalid_limits_are_refused_at_construction(
+    max_body_bytes: int, body_timeout: float
+) -> None:
     with pytest.raises(ValueError, match="must be a positive number"):
         DisconnectGuard(answer_ok, max_body_bytes=max_body_bytes, body_timeout=body_timeout)

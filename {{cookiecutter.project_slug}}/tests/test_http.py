@@ -14,7 +14,14 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from . import rawhttp
-from .client import PROTOCOLS, call_tool, list_tool_names, over_http, rpc_request
+from .client import (
+    PROTOCOLS,
+    call_tool,
+    list_tool_names,
+    over_http,
+    requires_stateless_progress,
+    rpc_request,
+)
 from .conftest import LogWatch
 from .servers import RunningServer
 
@@ -35,7 +42,9 @@ def test_initialize_answers_with_server_info(server: RunningServer) -> None:
 def test_tools_over_raw_json_rpc(server: RunningServer, protocol: str) -> None:
     listed = server.post("tools/list", {}, protocol=protocol)
     assert sorted(tool["name"] for tool in listed["result"]["tools"]) == ["add", "long_task"]
-    added = server.post("tools/call", {"name": "add", "arguments": {"a": 1.5, "b": 2}}, protocol=protocol)
+    added = server.post(
+        "tools/call", {"name": "add", "arguments": {"a": 1.5, "b": 2}}, protocol=protocol
+    )
     assert added["result"]["structuredContent"] == {"result": 3.5}
 
 
@@ -56,11 +65,12 @@ def test_sdk_client_lists_and_calls_both_tools(
     anyio.run(scenario)
 
 
+@requires_stateless_progress
 def test_progress_notifications_reach_the_client_over_sse(server: RunningServer) -> None:
-    progress: list[tuple[float, float | None, str | None]] = []
+    reports: list[tuple[float, float | None, str | None]] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append((done, total, message))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        reports.append((progress, total, message))
 
     async def scenario() -> None:
         async with over_http(server.mcp_url) as session:
@@ -70,7 +80,7 @@ def test_progress_notifications_reach_the_client_over_sse(server: RunningServer)
             assert not outcome.is_error
 
     anyio.run(scenario)
-    assert progress == [(step, 3, f"step {step} of 3") for step in (1, 2, 3)]
+    assert reports == [(step, 3, f"step {step} of 3") for step in (1, 2, 3)]
 
 
 def post_raw(port: int, data: bytes) -> bytes:
@@ -91,16 +101,22 @@ def test_declared_oversize_body_gets_413_without_being_read(
     head = rawhttp.request_head(server.port, {**headers, "content-length": "50000000"})
     answer = post_raw(server.port, head)  # not a byte of the 50 MB is sent
     assert answer.startswith(b"HTTP/1.1 413 ")
-    assert b'"code": -32600' in answer and b"limit is 1000 bytes" in answer
+    assert b'"code": -32600' in answer
+    assert b"limit is 1000 bytes" in answer
     assert logs.errors() == []
     assert len(logs.guard_warnings()) == 1
 
 
-def test_streamed_oversize_body_gets_413(serve: Callable[..., RunningServer], logs: LogWatch) -> None:
+def test_streamed_oversize_body_gets_413(
+    serve: Callable[..., RunningServer], logs: LogWatch
+) -> None:
     server = serve(create_app(Settings(max_body_bytes=1000)))
     response = httpx.post(
         server.mcp_url,
-        headers={"content-type": "application/json", "accept": "application/json, text/event-stream"},
+        headers={
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+        },
         content=iter([b"[" + b" " * 600, b" " * 600 + b"]"]),  # chunked: no Content-Length
     )
     assert response.status_code == 413

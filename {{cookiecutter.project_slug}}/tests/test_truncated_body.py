@@ -15,7 +15,11 @@ from collections.abc import Callable
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.sdk import SDK_VERSION, create_http_app, create_server
+from {{ cookiecutter.package_name }}.sdk import (
+    SDK_VERSION,
+    create_http_app,
+    create_server,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from . import rawhttp

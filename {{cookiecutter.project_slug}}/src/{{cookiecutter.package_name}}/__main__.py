@@ -1,4 +1,4 @@
-"""``python -m {{ cookiecutter.package_name }}`` runs the same command as the console script."""
+"""Entry point for ``python -m``: the same command as the console script."""
 
 from .cli import main
 

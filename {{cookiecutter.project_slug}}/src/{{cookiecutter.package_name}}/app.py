@@ -1,12 +1,17 @@
 """The ASGI application: ``/mcp`` behind the disconnect guard, ``/healthz``, and the lifespan.
 
-``uvicorn {{ cookiecutter.package_name }}.app:app`` serves the module-level ``app``, built from
-the environment. To serve the MCP app inside a larger Starlette or FastAPI app, mount it and hand
-its lifespan to the host, which is the one line Starlette needs (it does not run a mounted
-app's lifespan, and without it every request fails with "Task group is not initialized")::
+The module-level ``app``, built from the environment on first use, is what
+``uvicorn {{ cookiecutter.package_name }}.app:app`` serves.
+
+To serve the MCP app inside a larger Starlette or FastAPI app, mount it and hand its lifespan to
+the host, which is the one line Starlette needs (it does not run a mounted app's lifespan, and
+without it every request fails with "Task group is not initialized")::
 
     mcp_app = create_app()
-    host = Starlette(routes=[Mount("/tools", app=mcp_app)], lifespan=mcp_app.router.lifespan_context)
+    host = Starlette(
+        routes=[Mount("/tools", app=mcp_app)],
+        lifespan=mcp_app.router.lifespan_context,
+    )
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from .guard import DisconnectGuard
+from .logs import configure_logging
 from .sdk import create_http_app, create_server, session_manager
 from .settings import Settings, SettingsError, load_settings
 from .tools import register_tools
@@ -59,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 app: Starlette
-"""The service built from the environment, for ``uvicorn {{ cookiecutter.package_name }}.app:app``."""
+"""The service built from the environment: what uvicorn serves as ``app``."""
 
 
 def __getattr__(name: str) -> Starlette:
@@ -67,9 +73,11 @@ def __getattr__(name: str) -> Starlette:
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
-        built = create_app(load_settings())
+        settings = load_settings()
     except SettingsError as exc:
         # One clear line instead of a traceback, however the server is started.
         raise SystemExit(f"error: {exc}") from None
+    configure_logging(settings.log_level)
+    built = create_app(settings)
     globals()["app"] = built
     return built

@@ -1,14 +1,16 @@
 """``{{ cookiecutter.project_slug }}``: run the service under uvicorn.
 
-Flags override the ``{{ cookiecutter.package_name | upper }}_*`` environment variables. The socket is
-bound before anything is logged, so the first line states where the service really listens
-(with ``--port 0``, the port the system picked).
+Command-line flags override the environment variables of ``settings.py``. The socket is bound
+before anything is logged, so the first line states where the service really listens (with
+``--port 0``, the port the system picked).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -55,10 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sock = bind(settings)
     except OSError as exc:
-        print(
-            f"{SERVER_NAME}: error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
-            file=sys.stderr,
-        )
+        address = f"{settings.host}:{settings.port}"
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"{SERVER_NAME}: error: cannot listen on {address}: {reason}", file=sys.stderr)
         return 1
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
@@ -76,5 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=settings.log_level,
         timeout_graceful_shutdown=None,
     )
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler
+    # it found. Finding these, it re-raises into a no-op: a clean shutdown exits 0, quietly.
+    signal.signal(signal.SIGTERM, _after_shutdown)
+    signal.signal(signal.SIGINT, _after_shutdown)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _after_shutdown(signum: int, frame: object) -> None:
+    logger.debug("stopped by %s", signal.Signals(signum).name)

@@ -44,9 +44,13 @@ class DisconnectGuard:
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout: float) -> None:
         if max_body_bytes <= 0:
-            raise ValueError(f"max_body_bytes must be a positive number of bytes, got {max_body_bytes}")
+            raise ValueError(
+                f"max_body_bytes must be a positive number of bytes, got {max_body_bytes}"
+            )
         if not (body_timeout > 0 and math.isfinite(body_timeout)):
-            raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout}")
+            raise ValueError(
+                f"body_timeout must be a positive number of seconds, got {body_timeout}"
+            )
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout

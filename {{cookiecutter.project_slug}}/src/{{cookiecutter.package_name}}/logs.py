@@ -8,16 +8,30 @@ import sys
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class OneLineFormatter(logging.Formatter):
+    """Folds a multi-line message onto its record's line, so log collectors see one event.
+
+    A traceback, when a record carries one, still follows on the lines below it.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        lines = (line.strip() for line in record.message.strip().splitlines())
+        record.message = " | ".join(line for line in lines if line)
+        return super().formatMessage(record)
+
+
 def configure_logging(level: str) -> None:
     """Route every logger through one stderr handler at ``level``.
 
-    Replaces whatever handlers were installed before (the SDK installs its own on import of its
-    server class), so each record is written exactly once.
+    Replaces whatever handlers were installed before (the SDK installs its own when its server
+    class is created), so each record is written exactly once.
     """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(OneLineFormatter(FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # Warnings from dependencies become log records too, so stderr stays one line per record.
+    logging.captureWarnings(True)

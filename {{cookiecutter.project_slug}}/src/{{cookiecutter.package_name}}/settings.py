@@ -1,4 +1,7 @@
-"""Service settings, read once at startup from ``{{ cookiecutter.package_name | upper }}_*`` variables.
+"""Service settings, read once at startup from environment variables.
+
+Each setting ``x`` is read from the variable ``ENV_PREFIX + "X"``, that is
+``{{ cookiecutter.package_name | upper }}_X``.
 
 Everything that shapes the request path is decided here, before the first request, so the
 hot path only reads plain attributes.
@@ -6,9 +9,10 @@ hot path only reads plain attributes.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
@@ -44,6 +48,11 @@ class Settings(BaseSettings):
         description="Answer with plain JSON instead of SSE (progress notifications need SSE).",
     )
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the environment (and explicit overrides, e.g. CLI flags) or fail in one line.
@@ -51,6 +60,15 @@ def load_settings(**overrides: Any) -> Settings:
     Raises:
         SettingsError: naming the offending variable, its value and what is wrong with it.
     """
+    unknown = sorted(
+        name
+        for name in os.environ
+        if name.upper().startswith(ENV_PREFIX)
+        and name[len(ENV_PREFIX) :].lower() not in Settings.model_fields
+    )
+    if unknown:
+        known = ", ".join(ENV_PREFIX + field.upper() for field in Settings.model_fields)
+        raise SettingsError(f"unknown setting {', '.join(unknown)} (known: {known})")
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -61,6 +79,8 @@ def _describe(exc: ValidationError, overrides: dict[str, Any]) -> str:
     problems = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
-        source = f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
+        source = (
+            f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
+        )
         problems.append(f"{source}={error.get('input')!r}: {error['msg']}")
     return "invalid setting " + "; ".join(problems)

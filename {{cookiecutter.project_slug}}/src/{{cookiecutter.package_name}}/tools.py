@@ -23,7 +23,9 @@ async def add(a: float, b: float) -> float:
 
 
 async def long_task(
-    seconds: Annotated[float, Field(ge=0, le=MAX_LONG_TASK_SECONDS, description="How long to run.")],
+    seconds: Annotated[
+        float, Field(ge=0, le=MAX_LONG_TASK_SECONDS, description="How long to run.")
+    ],
     ctx: ToolContext,
     steps: Annotated[int, Field(ge=1, le=100, description="How many progress reports.")] = 5,
 ) -> str:

@@ -1,0 +1,111 @@
+"""Child processes for tests that run the service as operators start it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
+
+STARTUP_TIMEOUT = 30.0
+EXIT_TIMEOUT = 10.0
+
+
+def clean_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without any of the service's variables the developer may
+    have exported, plus ``settings`` (``PORT="abc"`` and so on)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)}
+    env.update({ENV_PREFIX + name: value for name, value in settings.items()})
+    return env
+
+
+class Process:
+    """A child process whose stdout and stderr are collected, line by line, by two threads."""
+
+    def __init__(self, args: Sequence[str | Path], env: dict[str, str]) -> None:
+        self.args = [str(arg) for arg in args]
+        self.popen = subprocess.Popen(
+            self.args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._changed = threading.Condition()
+        assert self.popen.stdout is not None
+        assert self.popen.stderr is not None
+        streams = ((self.popen.stdout, self.stdout), (self.popen.stderr, self.stderr))
+        self._readers = [
+            threading.Thread(target=self._drain, args=stream_and_lines, daemon=True)
+            for stream_and_lines in streams
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _drain(self, stream: IO[str], lines: list[str]) -> None:
+        for line in stream:
+            with self._changed:
+                lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for_stderr(
+        self, pattern: re.Pattern[str], timeout: float = STARTUP_TIMEOUT
+    ) -> re.Match[str]:
+        """The first stderr line matching ``pattern``; fails if the process exits first."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self.stderr:
+                    if found := pattern.search(line):
+                        return found
+                if self.popen.poll() is not None and not any(r.is_alive() for r in self._readers):
+                    raise AssertionError(f"exited with {self.popen.returncode}:\n{self.output()}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no line matched {pattern.pattern!r}:\n{self.output()}")
+                self._changed.wait(min(remaining, 0.1))
+
+    def wait(self, timeout: float = EXIT_TIMEOUT) -> int:
+        """The exit code, once the process has exited and its output is fully read."""
+        code = self.popen.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=timeout)
+        return code
+
+    def stop(self) -> None:
+        """Kill the process if it still runs; called by the ``launch`` fixture's teardown."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait(timeout=EXIT_TIMEOUT)
+        for reader in self._readers:
+            reader.join(timeout=EXIT_TIMEOUT)
+        for stream in (self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                stream.close()
+
+    def output(self) -> str:
+        return "\n".join([f"$ {' '.join(self.args)}", *self.stderr, "-- stdout --", *self.stdout])
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command that is expected to exit by itself (``subprocess.run`` kills on timeout)."""
+    return subprocess.run(
+        [str(arg) for arg in args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=clean_environment() if env is None else env,
+        timeout=STARTUP_TIMEOUT,
+        check=False,
+    )

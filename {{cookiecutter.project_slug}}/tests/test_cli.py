@@ -1,0 +1,199 @@
+"""The service as operators start it: real processes, real sockets, real signals.
+
+Three entry points must behave: the console script, ``python -m`` on the package and
+``uvicorn`` on its ``app`` module.
+What matters to an operator is checked here and nowhere else: the first log line says where
+the service really listens, every stderr line is one formatted log record, a bad setting or a
+busy port is one readable line and a non-zero exit (never a traceback), and SIGTERM (what
+container runtimes send) stops the process promptly and cleanly.
+
+Every process is started through the ``launch`` fixture, which kills whatever is still running
+when the test ends, and its output is drained by background threads so a full pipe can never
+block the server.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
+
+from .client import PROTOCOLS, rpc_request
+from .processes import EXIT_TIMEOUT, Process, clean_environment, run
+from .servers import parse_rpc_response
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+CONSOLE_SCRIPT = Path(sys.executable).with_name(SERVER_NAME)
+MODULE = (sys.executable, "-m", PACKAGE)
+UVICORN = (sys.executable, "-m", "uvicorn", f"{PACKAGE}.app:app")
+
+ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
+
+LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/mcp \(MCP SDK [^ ]+, stateless\)$")
+UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: \S"
+)
+
+
+def post_rpc(base_url: str, method: str, params: dict[str, Any], protocol: str) -> Any:
+    headers, body = rpc_request(method, params, request_id=1, protocol=protocol)
+    response = httpx.post(f"{base_url}/mcp", headers=headers, content=body, timeout=30)
+    assert response.status_code == 200, response.text
+    return parse_rpc_response(response.headers.get("content-type", ""), response.text)
+
+
+def assert_serves_mcp(base_url: str) -> None:
+    """Health check and one MCP round trip per protocol revision the server speaks."""
+    health = httpx.get(f"{base_url}/healthz", timeout=10)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    for protocol in PROTOCOLS:
+        listed = post_rpc(base_url, "tools/list", {}, protocol)
+        assert sorted(tool["name"] for tool in listed["result"]["tools"]) == ["add", "long_task"]
+        called = post_rpc(base_url, "tools/call", ADD_CALL, protocol)
+        assert called["result"]["structuredContent"] == {"result": 5.0}, called
+
+
+def terminate(process: Process) -> int:
+    """SIGTERM, as a container runtime sends it; the process must be gone within seconds."""
+    process.popen.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    code = process.wait(timeout=EXIT_TIMEOUT)
+    assert time.monotonic() - started < EXIT_TIMEOUT
+    return code
+
+
+# uvicorn's own command re-raises SIGTERM once it has shut down cleanly, so it ends "killed by
+# SIGTERM" (-15); the service's command turns a clean shutdown into exit 0.
+UVICORN_CLEAN_STOP_CODES = (0, -signal.SIGTERM)
+
+
+@pytest.mark.parametrize("command", [MODULE, (CONSOLE_SCRIPT,)], ids=["python-m", "console-script"])
+def test_serves_on_a_free_port_logs_one_line_per_record_and_stops_on_sigterm(
+    launch: Callable[..., Process], command: tuple[str | Path, ...]
+) -> None:
+    process = launch(*command, "--port", "0")
+    port = int(process.wait_for_stderr(LISTENING).group(1))
+    assert port > 0
+    # The socket is bound before anything is logged, so the very first line is the real address.
+    assert LISTENING.search(process.stderr[0]), process.output()
+    assert f" INFO {PACKAGE}.cli: {SERVER_NAME} {__version__} listening on " in process.stderr[0]
+
+    process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
+    assert_serves_mcp(f"http://127.0.0.1:{port}")
+
+    code = terminate(process)
+    assert code == 0, process.output()
+    assert "Traceback" not in "\n".join(process.stderr), process.output()
+    assert process.stderr[-1].endswith(f"Finished server process [{process.popen.pid}]")
+    assert [line for line in process.stderr if not LOG_LINE.match(line)] == [], process.output()
+    assert process.stdout == [], process.output()
+
+
+def test_uvicorn_entry_point_serves_the_app_from_the_environment(
+    launch: Callable[..., Process],
+) -> None:
+    """``uvicorn pkg.app:app`` builds the app from the environment on first access."""
+    process = launch(*UVICORN, "--port", "0", env=clean_environment(JSON_RESPONSE="true"))
+    port = int(process.wait_for_stderr(UVICORN_RUNNING).group(1))
+    assert port > 0
+    base_url = f"http://127.0.0.1:{port}"
+    assert_serves_mcp(base_url)
+    # The environment was read: JSON_RESPONSE=true answers with plain JSON instead of SSE.
+    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
+    response = httpx.post(f"{base_url}/mcp", headers=headers, content=body, timeout=30)
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+
+    code = terminate(process)
+    assert code in UVICORN_CLEAN_STOP_CODES, process.output()
+    assert "Traceback" not in "\n".join(process.stderr), process.output()
+
+
+def test_a_flag_overrides_an_invalid_environment_value(launch: Callable[..., Process]) -> None:
+    process = launch(*MODULE, "--port", "0", env=clean_environment(PORT="abc"))
+    process.wait_for_stderr(LISTENING)
+
+
+def test_sigint_stops_cleanly_without_a_traceback(launch: Callable[..., Process]) -> None:
+    process = launch(*MODULE, "--port", "0")
+    process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
+    process.popen.send_signal(signal.SIGINT)
+    code = process.wait(timeout=EXIT_TIMEOUT)
+    assert "Traceback" not in "\n".join(process.stderr), process.output()
+    assert code == 0, process.output()
+
+
+def test_help_describes_the_flags_and_the_environment() -> None:
+    result = run(*MODULE, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: {SERVER_NAME} ")
+    for flag in ("--host", "--port", "--log-level", "--version"):
+        assert flag in result.stdout
+    assert f"{ENV_PREFIX}*" in result.stdout
+    assert result.stderr == ""
+
+
+def test_version_prints_name_and_version() -> None:
+    result = run(CONSOLE_SCRIPT, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{SERVER_NAME} {__version__}"
+
+
+def test_an_invalid_flag_is_an_argparse_usage_error() -> None:
+    result = run(*MODULE, "--log-level", "nope")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"usage: {SERVER_NAME} ")
+    last_line = result.stderr.rstrip().splitlines()[-1]
+    assert last_line.startswith(f"{SERVER_NAME}: error: argument --log-level: invalid choice: ")
+    assert "'nope'" in last_line
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_out_of_range_port_flag_names_the_flag() -> None:
+    result = run(*MODULE, "--port", "70000")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"{SERVER_NAME}: error: invalid setting --port=70000: "
+        "Input should be less than or equal to 65535"
+    ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [(CONSOLE_SCRIPT,), MODULE, (*UVICORN, "--port", "0")],
+    ids=["console-script", "python-m", "uvicorn"],
+)
+def test_an_invalid_environment_value_is_one_line_and_a_failure(
+    command: tuple[str | Path, ...],
+) -> None:
+    """However the service is started, a bad variable is named in one line, not a traceback."""
+    result = run(*command, env=clean_environment(PORT="abc"))
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"invalid setting {ENV_PREFIX}PORT='abc': " in lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_port_in_use_is_one_clear_line_and_exit_1() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run(*MODULE, "--port", str(port))
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"{SERVER_NAME}: error: cannot listen on 127.0.0.1:{port}: ")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,63 @@
+"""Streams that last until their client leaves must see the client leave.
+
+The guard hides a disconnect from ordinary requests until their response is done. A listener
+stream never finishes on its own, so hiding its client's departure would keep its task alive
+forever, leak it, and stop the server from shutting down. These tests start the real service,
+let a listener come and go, and check that SIGTERM still stops the process promptly.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from collections.abc import Callable
+
+import pytest
+
+from . import rawhttp
+from .client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
+from .processes import Process
+from .test_cli import LISTENING, MODULE
+
+PROMPT_EXIT_SECONDS = 5.0
+
+
+def get_stream(port: int) -> bytes:
+    return (
+        f"GET /mcp HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\naccept: text/event-stream\r\n"
+        f"mcp-protocol-version: {LEGACY_PROTOCOL}\r\n\r\n"
+    ).encode()
+
+
+def listen_stream(port: int) -> bytes:
+    params = {"notifications": {"toolsListChanged": True}}
+    headers, body = rpc_request(
+        "subscriptions/listen", params, request_id=1, protocol=str(MODERN_PROTOCOL)
+    )
+    return rawhttp.request_head(port, {**headers, "content-length": str(len(body))}) + body
+
+
+LISTENERS = [pytest.param(get_stream, id="get-stream")]
+if MODERN_PROTOCOL is not None:
+    LISTENERS.append(pytest.param(listen_stream, id="subscriptions-listen"))
+
+
+@pytest.mark.parametrize("request_bytes", LISTENERS)
+def test_server_with_a_departed_listener_stops_promptly_on_sigterm(
+    launch: Callable[..., Process], request_bytes: Callable[[int], bytes]
+) -> None:
+    process = launch(*MODULE, "--port", "0")
+    port = int(process.wait_for_stderr(LISTENING).group(1))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request_bytes(port))
+        head = rawhttp.read_until(sock, b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 "), head
+    # The listener has left. A server that still holds its stream would now hang on SIGTERM.
+    time.sleep(0.2)
+    process.popen.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    code = process.wait(timeout=PROMPT_EXIT_SECONDS * 3)
+    assert time.monotonic() - started < PROMPT_EXIT_SECONDS, process.output()
+    assert code == 0, process.output()
+    assert "Traceback" not in "\n".join(process.stderr), process.output()

@@ -1,0 +1,180 @@
+"""Settings: defaults, the environment, explicit overrides and one-line errors.
+
+An operator configures the service through ``{{ cookiecutter.package_name | upper }}_*``
+variables and CLI flags. A wrong value must stop the service before it binds a port, with
+one line that names the variable to fix (or the flag, when the value came from a flag), not
+a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from {{ cookiecutter.package_name }} import settings
+from {{ cookiecutter.package_name }}.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+)
+
+FIELDS = ("host", "port", "log_level", "max_body_bytes", "body_timeout", "json_response")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the developer's shell exports must not leak into these tests."""
+    for name in list(os.environ):
+        if name.upper().startswith(settings.ENV_PREFIX):
+            monkeypatch.delenv(name)
+
+
+def env_name(field: str) -> str:
+    return settings.ENV_PREFIX + field.upper()
+
+
+def test_env_prefix_is_the_package_name() -> None:
+    assert settings.ENV_PREFIX == "{{ cookiecutter.package_name | upper }}_"
+
+
+def test_defaults() -> None:
+    loaded = load_settings()
+    assert loaded.host == "127.0.0.1"
+    assert loaded.port == 8000
+    assert loaded.log_level == "info"
+    assert loaded.max_body_bytes == 4 * 1024 * 1024
+    assert loaded.body_timeout == 30
+    assert loaded.json_response is False
+
+
+def test_settings_are_frozen() -> None:
+    """Settings are read once at startup; nothing may change them behind the request path."""
+    loaded = load_settings()
+    with pytest.raises(ValueError, match="frozen"):
+        loaded.port = 1
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "expected"),
+    [
+        ("host", "0.0.0.0", "0.0.0.0"),
+        ("host", "::1", "::1"),
+        ("port", "9001", 9001),
+        ("port", "0", 0),
+        ("log_level", "debug", "debug"),
+        ("max_body_bytes", "1024", 1024),
+        ("body_timeout", "2.5", 2.5),
+        ("json_response", "true", True),
+        ("json_response", "1", True),
+        ("json_response", "false", False),
+    ],
+)
+def test_environment_overrides_the_default(
+    monkeypatch: pytest.MonkeyPatch, field: str, raw: str, expected: object
+) -> None:
+    monkeypatch.setenv(env_name(field), raw)
+    assert getattr(load_settings(), field) == expected
+
+
+def test_explicit_overrides_beat_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CLI flag is the more specific instruction, so it wins over the environment."""
+    monkeypatch.setenv(env_name("port"), "9001")
+    monkeypatch.setenv(env_name("log_level"), "debug")
+    loaded = load_settings(port=9002)
+    assert loaded.port == 9002
+    assert loaded.log_level == "debug"
+
+
+def test_an_invalid_environment_value_is_ignored_when_a_flag_overrides_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(env_name("port"), "abc")
+    assert load_settings(port=9003).port == 9003
+
+
+@pytest.mark.parametrize(
+    ("field", "raw"),
+    [
+        ("port", "70000"),
+        ("port", "-1"),
+        ("port", "abc"),
+        ("host", ""),
+        ("body_timeout", "0"),
+        ("body_timeout", "inf"),
+        ("max_body_bytes", "-1"),
+        ("max_body_bytes", "0"),
+        ("log_level", "loud"),
+        ("json_response", "maybe"),
+    ],
+)
+def test_an_invalid_environment_value_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, field: str, raw: str
+) -> None:
+    monkeypatch.setenv(env_name(field), raw)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"invalid setting {env_name(field)}={raw!r}: "), message
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "flag"),
+    [
+        ("port", 70000, "--port"),
+        ("log_level", "loud", "--log-level"),
+        ("host", "", "--host"),
+    ],
+)
+def test_an_invalid_override_names_the_flag(field: str, value: object, flag: str) -> None:
+    """The value came from a flag, so the message must point at the flag, not the variable."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(**{field: value})
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"invalid setting {flag}={value!r}: "), message
+    assert settings.ENV_PREFIX not in message
+
+
+def test_every_invalid_value_is_named_on_the_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(env_name("port"), "abc")
+    monkeypatch.setenv(env_name("log_level"), "loud")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert env_name("port") in message
+    assert env_name("log_level") in message
+
+
+def test_settings_error_is_a_value_error() -> None:
+    """Callers that embed the service can catch it as the ValueError it is."""
+    assert issubclass(SettingsError, ValueError)
+
+
+def test_unknown_keyword_is_rejected() -> None:
+    """A misspelt override in code must fail loudly, not be silently dropped."""
+    with pytest.raises(SettingsError, match="prot"):
+        load_settings(prot=9000)
+
+
+def test_settings_accepts_every_field_by_keyword() -> None:
+    loaded = Settings(
+        host="::",
+        port=1,
+        log_level="error",
+        max_body_bytes=10,
+        body_timeout=0.5,
+        json_response=True,
+    )
+    assert {field: getattr(loaded, field) for field in FIELDS} == {
+        "host": "::",
+        "port": 1,
+        "log_level": "error",
+        "max_body_bytes": 10,
+        "body_timeout": 0.5,
+        "json_response": True,
+    }

@@ -1,0 +1,107 @@
+"""The example tools, called through the MCP SDK's own in-memory client.
+
+No HTTP here: these tests pin down what the tools do and how the SDK presents them (schema
+validation, structured results, progress), so a failure points at the tools or at an SDK
+upgrade, not at the transport. Bad arguments must come back as a tool error the model can
+read and correct, never as a protocol error or an exception that kills the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.sdk import create_server
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.tools import register_tools
+
+from .client import Session, call_tool, in_memory, list_tool_names
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[Session]:
+    """A client connected to the server exactly as ``create_app`` builds it."""
+    async with in_memory(create_app(Settings()).state.mcp_server) as client:
+        yield client
+
+
+async def test_lists_the_example_tools(session: Session) -> None:
+    assert await list_tool_names(session) == ["add", "long_task"]
+
+
+async def test_register_tools_on_a_bare_server_adds_the_same_tools() -> None:
+    """``register_tools`` is the one place tools are added; a fresh server gets all of them."""
+    server = create_server(Settings())
+    register_tools(server)
+    async with in_memory(server) as client:
+        assert await list_tool_names(client) == ["add", "long_task"]
+
+
+async def test_add_returns_the_sum_as_text_and_structured_content(session: Session) -> None:
+    outcome = await call_tool(session, "add", {"a": 2, "b": 3})
+    assert not outcome.is_error
+    assert outcome.structured == {"result": 5.0}
+    assert float(outcome.text) == 5
+
+
+async def test_add_accepts_floats(session: Session) -> None:
+    outcome = await call_tool(session, "add", {"a": 0.5, "b": -2.25})
+    assert not outcome.is_error
+    assert outcome.structured == {"result": -1.75}
+
+
+async def test_long_task_reports_every_step_then_returns(session: Session) -> None:
+    """Progress is how a client knows a slow call is alive; each step must arrive, in order."""
+    reports: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        reports.append((progress, total, message))
+
+    outcome = await call_tool(session, "long_task", {"seconds": 0.05, "steps": 3}, on_progress)
+
+    assert not outcome.is_error, outcome.text
+    assert outcome.text == "done after 0.05 seconds in 3 steps"
+    assert reports == [
+        (1, 3, "step 1 of 3"),
+        (2, 3, "step 2 of 3"),
+        (3, 3, "step 3 of 3"),
+    ]
+
+
+async def test_long_task_defaults_to_five_steps(session: Session) -> None:
+    outcome = await call_tool(session, "long_task", {"seconds": 0})
+    assert not outcome.is_error, outcome.text
+    assert outcome.text == "done after 0 seconds in 5 steps"
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "field"),
+    [
+        pytest.param("long_task", {"seconds": -1}, "seconds", id="negative-seconds"),
+        pytest.param("long_task", {"seconds": 601}, "seconds", id="seconds-over-limit"),
+        pytest.param("long_task", {"seconds": 0, "steps": 0}, "steps", id="zero-steps"),
+        pytest.param("long_task", {"seconds": 0, "steps": 101}, "steps", id="too-many-steps"),
+        pytest.param("add", {"b": 3}, "a", id="missing-a"),
+        pytest.param("add", {"a": "two", "b": 3}, "a", id="a-not-a-number"),
+    ],
+)
+async def test_invalid_arguments_are_a_tool_error_naming_the_field(
+    session: Session, tool: str, arguments: dict[str, Any], field: str
+) -> None:
+    """The model sees which argument was wrong and can retry; the session stays usable."""
+    outcome = await call_tool(session, tool, arguments)
+    assert outcome.is_error
+    assert field in outcome.text
+    assert outcome.structured is None
+    assert (await call_tool(session, "add", {"a": 1, "b": 1})).structured == {"result": 2.0}
+
+
+async def test_unknown_tool_is_a_tool_error(session: Session) -> None:
+    outcome = await call_tool(session, "no_such_tool", {})
+    assert outcome.is_error
+    assert "no_such_tool" in outcome.text
