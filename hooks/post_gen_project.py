@@ -5,7 +5,7 @@ directory. Options that add files are expected to ship those files in the
 template unconditionally and have this hook remove the ones not chosen: that
 keeps every file visible and testable in the template, and it keeps Jinja out
 of file names. ``removals()`` is the decision table that maps answers to
-paths; it is empty while no option adds files.
+paths: one row per option that adds files.
 
 The hook is idempotent (removing a missing path is not an error), uses no
 network and never prompts, so it behaves the same under ``--no-input`` and in
@@ -25,13 +25,19 @@ from pathlib import Path
 def removals(answers: Mapping[str, str]) -> list[str]:
     """Return the project-relative paths that the chosen options exclude.
 
-    Add one row per option that adds files, for example::
+    One row per option that adds files, for example::
 
         if answers["docker"] == "no":
             paths += ["Dockerfile", ".dockerignore"]
     """
+    package = f"src/{answers['package_name']}"
     paths: list[str] = []
-    del answers  # No option adds files yet.
+    if answers["auth"] != "bearer":
+        paths += [f"{package}/auth_bearer.py", "tests/test_auth_bearer.py"]
+    if answers["auth"] != "oauth":
+        paths += [f"{package}/auth_oauth.py", "tests/test_auth_oauth.py"]
+    if answers["auth"] == "none":
+        paths += ["tests/credentials.py"]
     return paths
 
 
@@ -61,6 +67,7 @@ def rendered_answers() -> dict[str, str]:
         "project_slug": json.loads(r""" {{ cookiecutter.project_slug | tojson }} """),
         "package_name": json.loads(r""" {{ cookiecutter.package_name | tojson }} """),
         "mcp_sdk": json.loads(r""" {{ cookiecutter.mcp_sdk | tojson }} """),
+        "auth": json.loads(r""" {{ cookiecutter.auth | tojson }} """),
     }
 
 

@@ -28,6 +28,7 @@ SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 50
 PACKAGE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MCP_SDK_CHOICES = ("2.x", "1.x")
+AUTH_CHOICES = ("none", "bearer", "oauth")
 
 # cookiecutter.json falls back to this project_slug when project_name has
 # nothing to slugify (e.g. "!!!"). An empty slug would make cookiecutter try to
@@ -42,7 +43,9 @@ EMPTY_SLUG_SENTINEL = "_empty-slug_"
 SHADOWED_IMPORTS = frozenset(
     {
         "anyio",
+        "cryptography",
         "httpx",
+        "jwt",
         "mcp",
         "mcp_types",
         "pydantic",
@@ -60,12 +63,14 @@ SHADOWED_IMPORTS = frozenset(
 DEPENDENCY_DISTRIBUTIONS = frozenset(
     {
         "anyio",
+        "cryptography",
         "httpx",
         "mcp",
         "mcp-types",
         "mypy",
         "pydantic",
         "pydantic-settings",
+        "pyjwt",
         "pytest",
         "ruff",
         "starlette",
@@ -187,6 +192,14 @@ def validate_mcp_sdk(mcp_sdk: str) -> list[str]:
     return [f"mcp_sdk {mcp_sdk!r} is not a supported SDK line; answer {choices}"]
 
 
+def validate_auth(auth: str) -> list[str]:
+    """Check the authentication choice, for the same reason as the SDK line."""
+    if auth in AUTH_CHOICES:
+        return []
+    choices = ", ".join(repr(choice) for choice in AUTH_CHOICES)
+    return [f"auth {auth!r} is not a supported authentication; answer one of {choices}"]
+
+
 def validate(answers: Mapping[str, str]) -> list[str]:
     """Return one message per problem in the answers; an empty list means valid.
 
@@ -204,6 +217,7 @@ def validate(answers: Mapping[str, str]) -> list[str]:
     if not (slug == EMPTY_SLUG_SENTINEL and package == slug.replace("-", "_")):
         errors += validate_package_name(package)
     errors += validate_mcp_sdk(answers.get("mcp_sdk", ""))
+    errors += validate_auth(answers.get("auth", ""))
     return errors
 
 
@@ -217,6 +231,7 @@ def rendered_answers() -> dict[str, str]:
         "author_name": json.loads(r""" {{ cookiecutter.author_name | tojson }} """),
         "author_email": json.loads(r""" {{ cookiecutter.author_email | tojson }} """),
         "mcp_sdk": json.loads(r""" {{ cookiecutter.mcp_sdk | tojson }} """),
+        "auth": json.loads(r""" {{ cookiecutter.auth | tojson }} """),
     }
 
 

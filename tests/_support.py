@@ -25,6 +25,20 @@ HOOKS_DIR = TEMPLATE_DIR / "hooks"
 COMMAND_TIMEOUT = 600.0
 OUTPUT_TAIL = 8000
 
+# The mcp versions each SDK line's bake is tested on: the lowest its requirement admits
+# (mcp>=2.3,<3 and mcp>=1.26,<2) and the newest release of the line on PyPI when this was last
+# updated (2.3.0 is both for 2.x). Pinned rather than looked up at run time so that a CI run
+# can be repeated; test_bake.py checks them against the baked requirements. When a release
+# comes out, put it in SDK_NEWEST: the bare-SDK tests then say whether it still has the bugs
+# the guard works around.
+SDK_LOWEST = {"2.x": "2.3.0", "1.x": "1.26.0"}
+SDK_NEWEST = {"2.x": "2.3.0", "1.x": "1.30.0"}
+SDK_MATRIX = [
+    (line, version)
+    for line in SDK_LOWEST
+    for version in dict.fromkeys((SDK_LOWEST[line], SDK_NEWEST[line]))
+]
+
 # Environment variables of the outer run that must not leak into commands run
 # for a baked project: they would point it at our venv or our pytest options.
 _LEAKY_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")

@@ -17,8 +17,11 @@ from typing import Any
 import pytest
 from cookiecutter.exceptions import FailedHookException
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from _support import (
+    SDK_LOWEST,
+    SDK_NEWEST,
     TEMPLATE_DIR,
     Bake,
     expect_success,
@@ -124,6 +127,21 @@ CASES = [
     Case("sdk-1.x", "my-mcp-server", "my_mcp_server", {"mcp_sdk": "1.x"}),
     *_hostile_cases("2.x"),
     *_hostile_cases("1.x"),
+    *[
+        Case(f"auth-{auth}-{sdk}", "my-mcp-server", "my_mcp_server", {"mcp_sdk": sdk, "auth": auth})
+        for auth in ("bearer", "oauth")
+        for sdk in ("2.x", "1.x")
+    ],
+    # The longest package name with every auth option's code: its lines must stay short too.
+    *[
+        Case(
+            f"auth-{auth}-longest-slug",
+            LONGEST_SLUG,
+            LONGEST_SLUG.replace("-", "_"),
+            {"project_name": "Forecasts", "project_slug": LONGEST_SLUG, "auth": auth},
+        )
+        for auth in ("bearer", "oauth")
+    ],
 ]
 
 
@@ -222,6 +240,22 @@ def test_pyproject_metadata(baked: Baked) -> None:
     assert not any(mcp[0].specifier.contains(version) for version in other), str(mcp[0])
 
 
+def _mcp_requirement(baked: Baked) -> Requirement:
+    project = _load_pyproject(baked)["project"]
+    (mcp,) = [Requirement(dep) for dep in project["dependencies"] if dep.startswith("mcp")]
+    return mcp
+
+
+def test_slow_tier_sdk_pins_bound_the_baked_requirement(baked: Baked) -> None:
+    """The slow tier's lowest pin is the requirement's floor and its newest pin is admitted."""
+    specifier = _mcp_requirement(baked).specifier
+    lowest, newest = SDK_LOWEST[baked.case.sdk], SDK_NEWEST[baked.case.sdk]
+    floors = [Version(spec.version) for spec in specifier if spec.operator == ">="]
+    assert floors == [Version(lowest)], f"{specifier}: the slow tier's lowest pin is {lowest}"
+    assert specifier.contains(newest), f"{specifier} does not admit the newest pin {newest}"
+    assert Version(lowest) <= Version(newest)
+
+
 def test_yaml_files_parse(baked: Baked) -> None:
     """Every YAML file (CI workflows, compose files) must parse."""
     yaml = pytest.importorskip("yaml")
@@ -264,6 +298,71 @@ def test_ruff_format(baked: Baked) -> None:
     """The bake is formatted the way its own ruff configuration wants."""
     result = run(python_module("ruff", "format", "--check", "--no-cache", "."), cwd=baked.path)
     expect_success(result)
+
+
+MOVING_HEADING = "### Moving between SDK lines"
+
+
+def _documented_line_files(readme: str) -> list[str]:
+    """Return the files the generated README says differ between the SDK lines."""
+    assert MOVING_HEADING in readme, f"the generated README has no {MOVING_HEADING!r} section"
+    section = readme.split(MOVING_HEADING, 1)[1].split("\n#", 1)[0]
+    return sorted(re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [{}, {"project_name": "Café Ünïcödé Tøøls", "project_slug": "forty-two-tools"}],
+    ids=["defaults", "other-names"],
+)
+def test_sdk_lines_differ_in_exactly_the_documented_files(
+    bake: Bake, tmp_path: Path, answers: dict[str, str]
+) -> None:
+    """Bake both lines with the same answers: what differs is the README's moving list."""
+    contents: dict[str, dict[str, bytes]] = {}
+    readmes: dict[str, str] = {}
+    for sdk in ("2.x", "1.x"):
+        (tmp_path / sdk).mkdir()
+        path = bake(tmp_path / sdk, mcp_sdk=sdk, **answers)
+        contents[sdk] = {
+            file.relative_to(path).as_posix(): file.read_bytes() for file in iter_files(path)
+        }
+        readmes[sdk] = (path / "README.md").read_text("utf-8")
+    new, old = contents["2.x"], contents["1.x"]
+    differing = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
+    for sdk, readme in readmes.items():
+        assert _documented_line_files(readme) == differing, f"{sdk} README's list is stale"
+
+
+# Text that only a bake with the given auth option may contain: an option not chosen must leave
+# no settings, imports, dependencies, tests or docs behind.
+FOREIGN_AUTH_TEXT = {
+    "none": ("auth_", "AUTH_", "jwks", "jwt", "bearer", "credentials"),
+    "bearer": ("jwks", "jwt", "oauth", "AUTH_ISSUER", "auth_required_scopes"),
+    "oauth": ("auth_tokens", "AUTH_TOKENS", "auth_bearer", "BearerAuth", "MIN_TOKEN_LENGTH"),
+}
+
+
+@pytest.mark.parametrize("sdk", ["2.x", "1.x"])
+@pytest.mark.parametrize("auth", list(FOREIGN_AUTH_TEXT))
+def test_unchosen_auth_options_leave_no_trace(
+    bake: Bake, tmp_path: Path, auth: str, sdk: str
+) -> None:
+    """Grep the whole bake (code, tests, docs, .env.example, pyproject) for other options."""
+    path = bake(tmp_path, auth=auth, mcp_sdk=sdk)
+    forbidden = [text.lower() for text in FOREIGN_AUTH_TEXT[auth]]
+    hits = [
+        f"{file.relative_to(path)}:{number}: {line.strip()}"
+        for file, text in _text_files(path)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if any(word in line.lower() for word in forbidden)
+    ]
+    hits += [
+        f"path {file.relative_to(path)}"
+        for file in iter_files(path)
+        if "auth" in file.name and f"auth_{auth}" not in file.name
+    ]
+    assert hits == [], f"auth={auth} bake mentions another option:\n" + "\n".join(hits)
 
 
 INVALID = [

@@ -2,9 +2,13 @@
 
 This is what a user does right after baking, so it catches what static checks
 cannot: dependency resolution, imports, the project's test suite, and its
-strict typing. Each SDK line gets its own fresh venv made by uv (installed
+strict typing. Each SDK line is tested on the lowest and the newest mcp version
+it supports (``SDK_MATRIX``), each in its own fresh venv made by uv (installed
 from requirements-dev.txt and run as ``python -m uv``, so nothing installed by
-hand is needed). The commands run in the baked project directory with the
+hand is needed). The baked suite includes the truncated-body regression test and
+its bare-SDK counterpart, which fails, saying so, on a version where upstream has
+fixed python-sdk issue 2064; features a floor version lacks are skipped there
+with the reason. The commands run in the baked project directory with the
 venv's Python and a scrubbed environment, so neither this test run's venv nor
 its pytest options leak in.
 """
@@ -18,11 +22,27 @@ from pathlib import Path
 
 import pytest
 
-from _support import Bake, CommandResult, clean_env, expect_success, python_module, run
+from _support import (
+    SDK_MATRIX,
+    SDK_NEWEST,
+    Bake,
+    CommandResult,
+    clean_env,
+    expect_success,
+    python_module,
+    run,
+)
 
 pytestmark = pytest.mark.slow
 
-SDK_LINES = ["2.x", "1.x"]
+# Every SDK version of the matrix with the default (no auth); each auth option once more on the
+# newest release of a line, with the SDK-specific (oauth) one on both lines.
+AUTH_CASES = [
+    ("2.x", SDK_NEWEST["2.x"], "bearer"),
+    ("2.x", SDK_NEWEST["2.x"], "oauth"),
+    ("1.x", SDK_NEWEST["1.x"], "oauth"),
+]
+CASES = [(line, version, "none") for line, version in SDK_MATRIX] + AUTH_CASES
 
 
 @dataclass(frozen=True)
@@ -32,19 +52,28 @@ class Installed:
     path: Path
     python: Path
     env: dict[str, str]
+    mcp_version: str
 
     def run(self, *args: str) -> CommandResult:
         """Run `python -m <args>` with the project's venv, in the project dir."""
         return run([str(self.python), "-m", *args], cwd=self.path, env=self.env)
 
 
-@pytest.fixture(scope="module", params=SDK_LINES, ids=[f"sdk-{sdk}" for sdk in SDK_LINES])
+@pytest.fixture(
+    scope="module",
+    params=CASES,
+    ids=[
+        f"{line}-mcp{version}" + ("" if auth == "none" else f"-auth-{auth}")
+        for line, version, auth in CASES
+    ],
+)
 def installed(
     request: pytest.FixtureRequest, bake: Bake, tmp_path_factory: pytest.TempPathFactory
 ) -> Installed:
-    """Bake the defaults for one SDK line and `uv pip install -e '.[dev]'` it."""
-    sdk: str = request.param
-    path = bake(tmp_path_factory.mktemp(f"installed-{sdk}"), mcp_sdk=sdk)
+    """Bake the defaults for one SDK line, install it with its dev extra, then pin mcp."""
+    sdk, mcp_version, auth = request.param
+    output_dir = tmp_path_factory.mktemp(f"installed-{sdk}-{mcp_version}-{auth}")
+    path = bake(output_dir, mcp_sdk=sdk, auth=auth)
     venv = path / ".venv"
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = bin_dir / ("python.exe" if os.name == "nt" else "python")
@@ -55,9 +84,14 @@ def installed(
     for command in (
         python_module("uv", "venv", "--python", sys.executable, str(venv)),
         python_module("uv", "pip", "install", "--python", str(python), "-e", ".[dev]"),
+        python_module("uv", "pip", "install", "--python", str(python), f"mcp=={mcp_version}"),
     ):
         expect_success(run(command, cwd=path, env=env))
-    return Installed(path, python, env)
+    show = "from importlib.metadata import version; print(version('mcp'))"
+    result = run([python, "-c", show], cwd=path, env=env)
+    expect_success(result)
+    assert result.output.strip() == mcp_version, result.describe()
+    return Installed(path, python, env, mcp_version)
 
 
 def test_project_test_suite_passes(installed: Installed) -> None:

@@ -41,6 +41,7 @@ VALID: dict[str, str] = {
     "author_name": "Your Name",
     "author_email": "you@example.com",
     "mcp_sdk": "2.x",
+    "auth": "none",
 }
 
 HOSTILE_TEXT = 'O\'Brien "Quoted" \\ Tools """ \'\'\' \\" {{ x }} </script> Ünï'
@@ -201,6 +202,20 @@ def test_unknown_sdk_lines_are_refused(sdk: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("auth", ["none", "bearer", "oauth"])
+def test_known_auth_choices_pass(auth: str) -> None:
+    """Every authentication offered by cookiecutter.json is accepted."""
+    assert errors_for(auth=auth) == []
+
+
+@pytest.mark.parametrize("auth", ["basic", "", "OAuth"])
+def test_unknown_auth_choices_are_refused(auth: str) -> None:
+    """A replay file can carry any value; the hook names the valid ones."""
+    assert errors_for(auth=auth) == [
+        f"auth {auth!r} is not a supported authentication; answer one of 'none', 'bearer', 'oauth'"
+    ]
+
+
 @pytest.mark.parametrize("key", ["project_name", "description", "author_name", "author_email"])
 def test_multi_line_text_is_refused(key: str) -> None:
     """Line breaks in free text would break one-line TOML strings and headers."""
@@ -221,6 +236,7 @@ def test_hook_constants_match_cookiecutter_json() -> None:
     assert f"'{pre_gen.EMPTY_SLUG_SENTINEL}'" in context["project_slug"]
     assert f"max_length={pre_gen.SLUG_MAX_LENGTH}" in context["project_slug"]
     assert tuple(context["mcp_sdk"]) == pre_gen.MCP_SDK_CHOICES
+    assert tuple(context["auth"]) == pre_gen.AUTH_CHOICES
 
 
 def render_hook(path: Path, answers: dict[str, str], out_dir: Path) -> Path:
@@ -262,9 +278,19 @@ def test_rendered_pre_gen_hook_exits_0_silently_for_valid_answers(tmp_path: Path
     assert (result.returncode, result.output) == (0, ""), result.describe()
 
 
-def test_no_removals_yet() -> None:
-    """No option adds files yet, so the decision table removes nothing."""
-    assert post_gen.removals(VALID) == []
+AUTH_FILES = {
+    "bearer": ["src/my_mcp_server/auth_bearer.py", "tests/test_auth_bearer.py"],
+    "oauth": ["src/my_mcp_server/auth_oauth.py", "tests/test_auth_oauth.py"],
+}
+
+
+@pytest.mark.parametrize("auth", ["none", "bearer", "oauth"])
+def test_removals_keep_only_the_chosen_auth_files(auth: str) -> None:
+    """Each auth option's files go unless chosen; the shared test credentials go with none."""
+    removed = post_gen.removals({**VALID, "auth": auth})
+    for option, files in AUTH_FILES.items():
+        assert all((path in removed) == (option != auth) for path in files), (option, removed)
+    assert ("tests/credentials.py" in removed) == (auth == "none")
 
 
 def test_remove_paths_is_idempotent(tmp_path: Path) -> None:

@@ -24,13 +24,24 @@ from typing import Any, Protocol
 import pytest
 {% if cookiecutter.mcp_sdk == "2.x" %}
 from mcp import Client
+{% if cookiecutter.auth != "none" %}
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+{% endif %}
 {% else %}
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+{% if cookiecutter.auth != "none" %}
+from mcp.shared._httpx_utils import create_mcp_http_client
+{% endif %}
 from mcp.shared.memory import create_connected_server_and_client_session
 {% endif %}
 
 from {{ cookiecutter.package_name }}.sdk import SDK_VERSION, Server
+{% if cookiecutter.auth != "none" %}
+
+from . import credentials
+{% endif %}
 
 {% if cookiecutter.mcp_sdk == "2.x" %}
 Session = Client
@@ -44,6 +55,19 @@ PROTOCOLS = ("2025-06-18",)
 MODERN_PROTOCOL = None
 {% endif %}
 LEGACY_PROTOCOL = "2025-06-18"
+# The newest revision with an initialize handshake: what both lines answer to a client that
+# offers a newer one in initialize.
+NEWEST_HANDSHAKE_PROTOCOL = "2025-11-25"
+# The handshake-free revision, whether or not this line speaks it (tests send it either way).
+STATELESS_PROTOCOL = "2026-07-28"
+{% if cookiecutter.mcp_sdk == "2.x" %}
+# The JSON-RPC error for a method the server does not know (server/discover before 2026-07-28).
+UNKNOWN_METHOD_ERROR = -32601
+{% else %}
+# The JSON-RPC error for a method the server does not know (server/discover): 1.x validates
+# requests against its method list and answers "Invalid request parameters", not -32601.
+UNKNOWN_METHOD_ERROR = -32602
+{% endif %}
 {% if cookiecutter.mcp_sdk == "2.x" %}
 # The first SDK release that sends progress notifications from a stateless server.
 STATELESS_PROGRESS_SINCE = (2, 0)
@@ -86,13 +110,28 @@ async def in_memory(server: Server) -> AsyncIterator[Session]:
 async def over_http(url: str) -> AsyncIterator[Session]:
     """A client speaking streamable HTTP to ``url``, the way a real MCP client does."""
 {% if cookiecutter.mcp_sdk == "2.x" %}
+{% if cookiecutter.auth != "none" %}
+    http_client = create_mcp_http_client(headers=credentials.headers())
+    async with http_client, Client(streamable_http_client(url, http_client=http_client)) as client:
+        yield client
+{% else %}
     async with Client(url) as client:
         yield client
+{% endif %}
+{% else %}
+{% if cookiecutter.auth != "none" %}
+    http_client = create_mcp_http_client(headers=credentials.headers())
+    async with (
+        http_client,
+        streamable_http_client(url, http_client=http_client) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
 {% else %}
     async with (
         streamable_http_client(url) as (read, write, _),
         ClientSession(read, write) as session,
     ):
+{% endif %}
         await session.initialize()
         yield session
 {% endif %}
@@ -125,8 +164,11 @@ def rpc_request(
         "content-type": "application/json",
         "accept": "application/json, text/event-stream",
         "mcp-protocol-version": protocol,
+{% if cookiecutter.auth != "none" %}
+        **credentials.headers(),
+{% endif %}
     }
-    if protocol == MODERN_PROTOCOL:
+    if protocol == STATELESS_PROTOCOL:
         # 2026-07-28: no handshake; every request names itself in headers and in _meta.
         headers["mcp-method"] = method
         if "name" in params:

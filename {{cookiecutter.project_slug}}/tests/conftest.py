@@ -13,8 +13,14 @@ import pytest
 from starlette.types import ASGIApp
 
 from {{ cookiecutter.package_name }}.app import create_app
+{% if cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, Settings
+
+from . import credentials
+{% else %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
+{% endif %}
 from .processes import Process, clean_environment
 from .servers import RunningServer, serving
 
@@ -54,6 +60,18 @@ class LogWatch:
         return "\n".join(f"{r.levelname} {r.name}: {r.getMessage()}" for r in self.records)
 
 
+{% if cookiecutter.auth != "none" %}
+@pytest.fixture(scope="session", autouse=True)
+def credentials_in_the_environment() -> Iterator[None]:
+    """Every test meets the service as deployed, with authentication configured: ``Settings()``
+    reads the credentials of ``credentials.py`` and ``client.py`` sends them."""
+    with credentials.active(), pytest.MonkeyPatch.context() as patch:
+        for name, value in credentials.environment().items():
+            patch.setenv(ENV_PREFIX + name, value)
+        yield
+
+
+{% endif %}
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> LogWatch:
     caplog.set_level(logging.INFO)

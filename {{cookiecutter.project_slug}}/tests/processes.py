@@ -5,22 +5,39 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from {{ cookiecutter.package_name }} import SERVER_NAME
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
+{% if cookiecutter.auth != "none" %}
+
+from . import credentials
+{% endif %}
 
 STARTUP_TIMEOUT = 30.0
 EXIT_TIMEOUT = 10.0
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+MODULE = (sys.executable, "-m", PACKAGE)
+CONSOLE_SCRIPT = Path(sys.executable).with_name(SERVER_NAME)
+UVICORN = (sys.executable, "-m", "uvicorn", f"{PACKAGE}.app:app")
+LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/mcp \(MCP SDK [^ ]+, stateless\)$")
 
 
 def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any of the service's variables the developer may
     have exported, plus ``settings`` (``PORT="abc"`` and so on)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)}
+{% if cookiecutter.auth != "none" %}
+    # The service refuses to start without its auth settings; tests that need them unset
+    # pass an empty value or remove them.
+    settings = {**credentials.environment(), **settings}
+{% endif %}
     env.update({ENV_PREFIX + name: value for name, value in settings.items()})
     return env
 
@@ -109,3 +126,10 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
         timeout=STARTUP_TIMEOUT,
         check=False,
     )
+
+
+def service_port(process: Process) -> int:
+    """The port the service reports in its first log line, once it accepts requests."""
+    port = int(process.wait_for_stderr(LISTENING).group(1))
+    process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
+    return port

@@ -52,3 +52,15 @@ def read_until(sock: socket.socket, marker: bytes, *, timeout: float = 10) -> by
             raise AssertionError(f"connection closed before {marker!r} arrived: {received!r}")
         received += chunk
     return received
+
+
+def exchange(port: int, data: bytes, *, timeout: float = 10) -> tuple[int, bytes]:
+    """Send one request (which should say ``connection: close``); the status and the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.1 ") else 0
+    return status, body

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import signal
 import socket
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,17 +29,21 @@ from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
 
 from .client import PROTOCOLS, rpc_request
-from .processes import EXIT_TIMEOUT, Process, clean_environment, run
+from .processes import (
+    CONSOLE_SCRIPT,
+    EXIT_TIMEOUT,
+    LISTENING,
+    MODULE,
+    PACKAGE,
+    UVICORN,
+    Process,
+    clean_environment,
+    run,
+)
 from .servers import parse_rpc_response
-
-PACKAGE = "{{ cookiecutter.package_name }}"
-CONSOLE_SCRIPT = Path(sys.executable).with_name(SERVER_NAME)
-MODULE = (sys.executable, "-m", PACKAGE)
-UVICORN = (sys.executable, "-m", "uvicorn", f"{PACKAGE}.app:app")
 
 ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
 
-LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/mcp \(MCP SDK [^ ]+, stateless\)$")
 UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: \S"

@@ -17,12 +17,16 @@ from .conftest import LogWatch
 Script = list[Message]
 
 
+JSON_HEADER = (b"content-type", b"application/json")
+TOOLS_LIST = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).encode()
+
+
 def http_scope(method: str = "POST", headers: list[tuple[bytes, bytes]] | None = None) -> Scope:
     return {
         "type": "http",
         "method": method,
         "path": "/mcp",
-        "headers": headers or [],
+        "headers": [JSON_HEADER, *(headers or [])],
         "client": ("203.0.113.9", 4321),
     }
 
@@ -66,11 +70,11 @@ def test_the_app_gets_the_whole_body_in_one_message() -> None:
         await answer_ok(scope, receive, send)
 
     script: Script = [
-        {"type": "http.request", "body": b'{"a":', "more_body": True},
-        {"type": "http.request", "body": b"1}", "more_body": False},
+        {"type": "http.request", "body": TOOLS_LIST[:10], "more_body": True},
+        {"type": "http.request", "body": TOOLS_LIST[10:], "more_body": False},
     ]
     sent = run_guard(app, http_scope(), script)
-    assert seen == [{"type": "http.request", "body": b'{"a":1}', "more_body": False}]
+    assert seen == [{"type": "http.request", "body": TOOLS_LIST, "more_body": False}]
     assert sent[0]["status"] == 200
 
 
@@ -127,7 +131,62 @@ def test_long_lived_streams_see_the_real_disconnect_at_once() -> None:
     assert seen == ["http.disconnect"]
 
 
-@pytest.mark.parametrize("scope", [http_scope("GET"), http_scope("DELETE"), {"type": "lifespan"}])
+def test_get_streams_see_the_real_disconnect_and_are_closed_properly() -> None:
+    seen: list[str] = []
+
+    async def stream(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b": ping\n\n", "more_body": True})
+        seen.append((await receive())["type"])  # then stops without finishing its response
+
+    sent = run_guard(stream, http_scope("GET"), [{"type": "http.disconnect"}])
+    assert seen == ["http.disconnect"]
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def test_drain_ends_listener_streams_once_no_request_is_in_flight() -> None:
+    events: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "GET":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            events.append(f"listener got {(await receive())['type']}")
+        else:
+            await receive()
+            await anyio.sleep(0.2)
+            events.append("request finished")
+            await answer_ok(scope, receive, send)
+
+    async def scenario() -> None:
+        guard = DisconnectGuard(app, max_body_bytes=100, body_timeout=1)
+
+        async def send(message: Message) -> None:
+            pass
+
+        async with anyio.create_task_group() as task_group:
+            request: Script = [{"type": "http.request", "body": TOOLS_LIST}]
+            task_group.start_soon(guard, http_scope(), scripted_receive(request), send)
+            task_group.start_soon(guard, http_scope("GET"), scripted_receive([]), send)
+            await anyio.sleep(0.05)
+            guard.drain()
+            events.append("drain")
+
+    anyio.run(scenario)
+    assert events == ["drain", "request finished", "listener got http.disconnect"]
+
+
+def test_a_body_that_is_not_json_content_gets_415_unread() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("the app must not be called")
+
+    scope = http_scope()
+    scope["headers"] = [(b"content-type", b"text/plain")]
+    sent = run_guard(app, scope, [])
+    assert sent[0]["status"] == 415
+    assert (b"connection", b"close") in sent[0]["headers"]
+
+
+@pytest.mark.parametrize("scope", [http_scope("DELETE"), http_scope("PUT"), {"type": "lifespan"}])
 def test_other_requests_pass_through_untouched(scope: Scope) -> None:
     received: list[Receive] = []
 
@@ -152,7 +211,7 @@ def test_exceptions_from_the_app_propagate_unchanged() -> None:
         raise ToolBug("boom")
 
     with pytest.raises(ToolBug, match="boom"):
-        run_guard(app, http_scope(), [{"type": "http.request", "body": b"{}"}])
+        run_guard(app, http_scope(), [{"type": "http.request", "body": TOOLS_LIST}])
 
 
 @pytest.mark.parametrize(

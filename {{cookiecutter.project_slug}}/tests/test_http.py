@@ -13,7 +13,11 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
+{% if cookiecutter.auth != "none" %}
+from . import credentials, rawhttp
+{% else %}
 from . import rawhttp
+{% endif %}
 from .client import (
     PROTOCOLS,
     call_tool,
@@ -116,6 +120,9 @@ def test_streamed_oversize_body_gets_413(
         headers={
             "content-type": "application/json",
             "accept": "application/json, text/event-stream",
+{% if cookiecutter.auth != "none" %}
+            **credentials.headers(),
+{% endif %}
         },
         content=iter([b"[" + b" " * 600, b" " * 600 + b"]"]),  # chunked: no Content-Length
     )

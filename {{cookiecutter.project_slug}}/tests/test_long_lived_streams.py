@@ -15,19 +15,28 @@ from collections.abc import Callable
 
 import pytest
 
+{% if cookiecutter.auth != "none" %}
+from . import credentials, rawhttp
+{% else %}
 from . import rawhttp
+{% endif %}
 from .client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
-from .processes import Process
-from .test_cli import LISTENING, MODULE
+from .processes import MODULE, Process, service_port
 
 PROMPT_EXIT_SECONDS = 5.0
 
 
 def get_stream(port: int) -> bytes:
-    return (
-        f"GET /mcp HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\naccept: text/event-stream\r\n"
-        f"mcp-protocol-version: {LEGACY_PROTOCOL}\r\n\r\n"
-    ).encode()
+    headers = {
+        "host": f"127.0.0.1:{port}",
+        "accept": "text/event-stream",
+        "mcp-protocol-version": LEGACY_PROTOCOL,
+{% if cookiecutter.auth != "none" %}
+        **credentials.headers(),
+{% endif %}
+    }
+    lines = ["GET /mcp HTTP/1.1", *(f"{name}: {value}" for name, value in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def listen_stream(port: int) -> bytes:
@@ -48,7 +57,7 @@ def test_server_with_a_departed_listener_stops_promptly_on_sigterm(
     launch: Callable[..., Process], request_bytes: Callable[[int], bytes]
 ) -> None:
     process = launch(*MODULE, "--port", "0")
-    port = int(process.wait_for_stderr(LISTENING).group(1))
+    port = service_port(process)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request_bytes(port))
         head = rawhttp.read_until(sock, b"\r\n\r\n")
@@ -60,4 +69,24 @@ def test_server_with_a_departed_listener_stops_promptly_on_sigterm(
     code = process.wait(timeout=PROMPT_EXIT_SECONDS * 3)
     assert time.monotonic() - started < PROMPT_EXIT_SECONDS, process.output()
     assert code == 0, process.output()
-    assert "Traceback" not in "\n".join(process.stderr), process.output()
+    assert "Traceback" not in process.output()
+    assert " ERROR " not in process.output()
+
+
+@pytest.mark.parametrize("request_bytes", LISTENERS)
+def test_a_listener_still_connected_does_not_hold_up_sigterm(
+    launch: Callable[..., Process], request_bytes: Callable[[int], bytes]
+) -> None:
+    """Once no request is in flight, shutdown ends the streams that only listen."""
+    process = launch(*MODULE, "--port", "0")
+    port = service_port(process)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request_bytes(port))
+        assert rawhttp.read_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 200 ")
+        process.popen.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        code = process.wait(timeout=PROMPT_EXIT_SECONDS * 3)
+        assert time.monotonic() - started < PROMPT_EXIT_SECONDS, process.output()
+    assert code == 0, process.output()
+    assert "Traceback" not in process.output()
+    assert " ERROR " not in process.output()

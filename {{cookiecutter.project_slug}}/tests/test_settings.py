@@ -18,6 +18,10 @@ from {{ cookiecutter.package_name }}.settings import (
     SettingsError,
     load_settings,
 )
+{% if cookiecutter.auth != "none" %}
+
+from . import credentials
+{% endif %}
 
 FIELDS = ("host", "port", "log_level", "max_body_bytes", "body_timeout", "json_response")
 
@@ -28,6 +32,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.upper().startswith(settings.ENV_PREFIX):
             monkeypatch.delenv(name)
+{% if cookiecutter.auth != "none" %}
+    # The auth settings are required; give the tests' own, as a deployment would.
+    for name, value in credentials.environment().items():
+        monkeypatch.setenv(settings.ENV_PREFIX + name, value)
+{% endif %}
 
 
 def env_name(field: str) -> str:

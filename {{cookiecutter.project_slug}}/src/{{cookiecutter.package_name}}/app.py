@@ -16,19 +16,32 @@ without it every request fails with "Task group is not initialized")::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+{% if cookiecutter.auth == "bearer" %}
+from .auth_bearer import BearerAuth
+{% endif %}
 from .guard import DisconnectGuard
 from .logs import configure_logging
-from .sdk import create_http_app, create_server, session_manager
+from .sdk import (
+    MODERN_PROTOCOL_VERSIONS,
+    create_http_app,
+    create_server,
+    session_manager,
+)
+from .security import HeaderLimit, exposure_warning
 from .settings import Settings, SettingsError, load_settings
 from .tools import register_tools
+
+logger = logging.getLogger(__name__)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -39,9 +52,12 @@ async def healthz(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the service. Each call makes a new MCP server; its lifespan can run once.
 
-    The MCP server is kept on ``app.state.mcp_server`` for code that needs to reach it.
+    The MCP server is kept on ``app.state.mcp_server`` for code that needs to reach it, and the
+    disconnect guard on ``app.state.guard`` for a graceful shutdown to drain.
     """
     settings = settings or load_settings()
+    if warning := exposure_warning(settings):
+        logger.warning(warning)
     server = create_server(settings)
     register_tools(server)
     mcp_app = create_http_app(server, settings)
@@ -53,13 +69,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     guarded = DisconnectGuard(
-        mcp_app, max_body_bytes=settings.max_body_bytes, body_timeout=settings.body_timeout
+        mcp_app,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
+        modern_protocols=MODERN_PROTOCOL_VERSIONS,
     )
+{% if cookiecutter.auth == "bearer" %}
+    # Everything but /healthz needs a token, checked before the guard reads a body.
+    authenticated = BearerAuth(guarded, tokens=settings.auth_tokens)
+    app = Starlette(
+        routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=authenticated)],
+{% else %}
     app = Starlette(
         routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=guarded)],
+{% endif %}
+        middleware=[Middleware(HeaderLimit, max_bytes=settings.max_header_bytes)],
         lifespan=lifespan,
     )
     app.state.mcp_server = server
+    app.state.guard = guarded
     app.state.settings = settings
     return app
 

@@ -23,6 +23,7 @@ from .app import create_app
 from .logs import configure_logging
 from .sdk import SDK_VERSION
 from .settings import ENV_PREFIX, LogLevel, Settings, SettingsError, load_settings
+from .shutdown import GracefulServer
 
 logger = logging.getLogger(__name__)
 
@@ -71,17 +72,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         port,
         SDK_VERSION,
     )
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         log_config=None,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=None,
+        # Limits and proxy trust from the settings; `uvicorn pkg.app:app` users pass the same as
+        # flags (README, "Security"). h11, whose parser bounds a head that is still arriving.
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        limit_concurrency=settings.limit_concurrency,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler
     # it found. Finding these, it re-raises into a no-op: a clean shutdown exits 0, quietly.
     signal.signal(signal.SIGTERM, _after_shutdown)
     signal.signal(signal.SIGINT, _after_shutdown)
-    uvicorn.Server(config).run(sockets=[sock])
+    GracefulServer(config, app.state.guard, settings.shutdown_grace).run(sockets=[sock])
     return 0
 
 

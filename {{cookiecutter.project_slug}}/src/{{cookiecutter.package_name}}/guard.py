@@ -6,15 +6,21 @@ SDK logs ERROR tracebacks and, on some versions, crashes the stateless session w
 
 What it does, for POST requests only:
 
+* refuses a body that is not ``application/json`` (415) before reading it;
 * reads the whole body before the SDK sees the request, with a size limit (413, without
   reading the rest) and a deadline (408);
 * if the client leaves before its body is complete, logs one WARNING and never calls the SDK;
+* answers a body that is not one JSON-RPC message itself (400, see ``jsonrpc.py``), and, on a
+  line that serves MCP 2026-07-28, one whose protocol-version header disagrees with its body
+  (400, JSON-RPC -32020, see ``protocol_headers.py``);
 * once the body is read, gives the SDK a ``receive`` that hides a later disconnect until the
   SDK's response is finished, so its error path never writes to a closed stream. A client that
   leaves mid-response gets one WARNING; the rest of the response is dropped and the tool runs
   to completion, so it never stops half-way through its side effects;
 * requests that by design stream until the client leaves (``subscriptions/listen``) see the
-  real disconnect at once: hiding it would keep their task alive forever and block shutdown.
+  real disconnect at once: hiding it would keep their task alive forever and block shutdown;
+* counts the requests in flight, so that a graceful shutdown (``drain``) can let them finish
+  before it ends the streams that would otherwise never end.
 
 Everything else (other methods, lifespan and websocket scopes) passes through untouched, and
 exceptions from the SDK or a tool propagate unchanged: this is not a filter that hides errors.
@@ -22,27 +28,38 @@ exceptions from the SDK or a tool propagate unchanged: this is not a filter that
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from typing import Final
+import secrets
+import time
+from typing import Any, Final
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .jsonrpc import INVALID_REQUEST, RejectedRequest, error_body, parse_message
+from .protocol_headers import HEADER_MISMATCH, protocol_header_mismatch
 
 logger = logging.getLogger(__name__)
 
 # JSON-RPC methods whose response stream ends only when the client leaves.
 LONG_LIVED_METHODS: Final = frozenset({"subscriptions/listen"})
-_LONG_LIVED_MARKERS: Final = tuple(method.encode() for method in LONG_LIVED_METHODS)
 
 _DISCONNECT: Final[Message] = {"type": "http.disconnect"}
+_JSON: Final = b"application/json"
 
 
 class DisconnectGuard:
     """Pure ASGI middleware; wrap the SDK's app with it (see ``app.create_app``)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        body_timeout: float,
+        modern_protocols: tuple[str, ...] = (),
+    ) -> None:
         if max_body_bytes <= 0:
             raise ValueError(
                 f"max_body_bytes must be a positive number of bytes, got {max_body_bytes}"
@@ -54,22 +71,71 @@ class DisconnectGuard:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
-        self._too_large = _error_response(
-            413, f"Request body too large: the limit is {max_body_bytes} bytes"
+        # Handshake-free revisions the SDK serves; see protocol_headers.py.
+        self.modern_protocols = frozenset(modern_protocols)
+        self._too_large = error_body(
+            INVALID_REQUEST, f"Request body too large: the limit is {max_body_bytes} bytes"
         )
-        self._timed_out = _error_response(
-            408, f"Request body not received within {body_timeout:g} seconds"
+        self._timed_out = error_body(
+            INVALID_REQUEST, f"Request body not received within {body_timeout:g} seconds"
         )
+        self._shutting_down = error_body(
+            INVALID_REQUEST, "Service Unavailable: the server is shutting down"
+        )
+        self._not_json = error_body(
+            INVALID_REQUEST, "Unsupported Media Type: send Content-Type: application/json"
+        )
+        self._in_flight = 0
+        self._draining = False
+        self._running: set[anyio.CancelScope] = set()
+        self._listeners_end: anyio.Event | None = None
+
+    def drain(self) -> None:
+        """Begin a graceful shutdown: once no request is in flight, end the listener streams.
+
+        Call it on the event loop's thread. Until then, requests in flight run to completion.
+        """
+        self._draining = True
+        self._end_listeners_if_drained()
+
+    def cut_short(self) -> None:
+        """Cancel the requests in flight, each ending its response cleanly; for shutdown.
+
+        Call it on the event loop's thread. Each cut request logs one WARNING.
+        """
+        for cancel_scope in self._running:
+            cancel_scope.cancel()
+
+    def _end_listeners_if_drained(self) -> None:
+        if self._draining and self._in_flight == 0 and self._listeners_end is not None:
+            self._listeners_end.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] != "POST":
+            if scope["method"] == "GET":  # server messages, streamed until the client leaves
+                await self._call_listener(scope, None, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
 
-        declared = _declared_length(scope)
+        declared: int | None = None
+        json_body = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                # uvicorn has already refused a Content-Length that is not a number.
+                declared = int(value) if value.isdigit() else None
+            elif name == b"content-type":
+                json_body = value.split(b";", 1)[0].strip().lower() == _JSON
+        if not json_body:
+            await _send_response(send, 415, self._not_json, close=True)
+            return
         if declared is not None and declared > self.max_body_bytes:
-            _log_rejected(scope, "body too large", f"{declared} bytes declared")
-            await _send_response(send, self._too_large)
+            _log_rejected(scope, "body too large", f"{declared} bytes declared", started)
+            await _send_response(send, 413, self._too_large, close=True)
             return
 
         chunks: list[bytes] = []
@@ -78,29 +144,107 @@ class DisconnectGuard:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    _log_early_disconnect(scope, received, declared)
+                    _log_early_disconnect(scope, received, declared, started)
                     return
                 chunk: bytes = message.get("body", b"")
                 received += len(chunk)
                 if received > self.max_body_bytes:
-                    _log_rejected(scope, "body too large", f"over {received} bytes streamed")
-                    await _send_response(send, self._too_large)
+                    detail = f"over {self.max_body_bytes} bytes streamed"
+                    _log_rejected(scope, "body too large", detail, started)
+                    await _send_response(send, 413, self._too_large, close=True)
                     return
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
         if deadline.cancelled_caught:
-            _log_rejected(scope, "body timed out", f"{received} of {_of(declared)} bytes received")
-            await _send_response(send, self._timed_out)
+            detail = f"{received} of {_of(declared)} bytes received"
+            _log_rejected(scope, "body timed out", detail, started)
+            await _send_response(send, 408, self._timed_out, close=True)
             return
 
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if any(marker in body for marker in _LONG_LIVED_MARKERS) and _is_long_lived(body):
-            await self.app(scope, _replay(body, receive), send)
+        try:
+            rpc = parse_message(body)
+        except RejectedRequest as rejected:
+            logger.debug("request refused before the SDK: %s %s", rejected.status, rejected)
+            await _send_response(send, rejected.status, rejected.response)
             return
-        await self._call_shielded(scope, body, receive, send)
+        if self.modern_protocols:
+            mismatch = protocol_header_mismatch(scope, rpc, self.modern_protocols)
+            if mismatch is not None:
+                answer = error_body(HEADER_MISMATCH, mismatch, rpc.get("id"))
+                await _send_response(send, 400, answer)
+                return
+        if rpc.get("method") in LONG_LIVED_METHODS:
+            await self._call_listener(scope, body, receive, send)
+            return
+        self._in_flight += 1
+        try:
+            await self._call_shielded(scope, body, rpc, started, receive, send)
+        finally:
+            self._in_flight -= 1
+            self._end_listeners_if_drained()
 
-    async def _call_shielded(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+    async def _call_listener(
+        self, scope: Scope, body: bytes | None, receive: Receive, send: Send
+    ) -> None:
+        """Run a stream that lasts until its client leaves, or until shutdown ends it.
+
+        Its client's departure reaches the SDK at once (hiding it would keep the stream's task
+        alive forever). A graceful shutdown ends it once no request is in flight, as if its
+        client had left, and a stream the SDK stops mid-way is closed properly.
+        """
+        if self._listeners_end is None:
+            self._listeners_end = anyio.Event()
+            self._end_listeners_if_drained()
+        listeners_end = self._listeners_end
+        body_delivered = body is None
+        response_started = False
+        response_done = False
+
+        async def listener_receive() -> Message:
+            nonlocal body_delivered
+            if body is not None and not body_delivered:
+                body_delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            message = _DISCONNECT
+
+            async def client_event() -> None:
+                nonlocal message
+                message = await receive()
+                task_group.cancel_scope.cancel()
+
+            async def shutdown() -> None:
+                await listeners_end.wait()
+                task_group.cancel_scope.cancel()
+
+            async with anyio.create_task_group() as task_group:
+                task_group.start_soon(client_event)
+                task_group.start_soon(shutdown)
+            return message
+
+        async def listener_send(message: Message) -> None:
+            nonlocal response_started, response_done
+            response_started = True
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                response_done = True
+            await send(message)
+
+        await self.app(scope, listener_receive, listener_send)
+        if response_started and not response_done:
+            # Stopped by the SDK mid-stream (at shutdown, say): close the stream properly rather
+            # than leave uvicorn to report an incomplete response as an error.
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _call_shielded(
+        self,
+        scope: Scope,
+        body: bytes,
+        rpc: dict[str, Any],
+        started: float,
+        receive: Receive,
+        send: Send,
+    ) -> None:
         """Run the SDK with the body in hand, hiding a disconnect until its response is done."""
         body_delivered = False
         final_body_sending = False
@@ -136,63 +280,47 @@ class DisconnectGuard:
             # uvicorn also reports a disconnect once the response is complete; that is no departure.
             if not final_body_sending:
                 client_gone = True
-                _log_late_disconnect(scope, body, bytes_sent)
+                _log_late_disconnect(scope, rpc, bytes_sent, started)
 
         failure: Exception | None = None
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(watch_for_disconnect)
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = True
+            await guarded_send(message)
+
+        with anyio.CancelScope() as shutdown_scope:
+            self._running.add(shutdown_scope)
             try:
-                await self.app(scope, replay_receive, guarded_send)
-            except Exception as exc:  # re-raised below, unchanged, outside the task group
-                failure = exc
-            task_group.cancel_scope.cancel()
+                async with anyio.create_task_group() as task_group:
+                    task_group.start_soon(watch_for_disconnect)
+                    try:
+                        await self.app(scope, replay_receive, tracking_send)
+                    except Exception as exc:  # re-raised below, unchanged, outside the group
+                        failure = exc
+                    task_group.cancel_scope.cancel()
+            finally:
+                self._running.discard(shutdown_scope)
         if failure is not None:
             raise failure
+        if shutdown_scope.cancelled_caught:
+            # Cut short by a shutdown that would not wait any longer: end the response properly.
+            _log_cut_by_shutdown(scope, rpc, started)
+            if not response_started:
+                await _send_response(send, 503, self._shutting_down, close=True)
+            elif not final_body_sending and not client_gone:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _declared_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            # The server (uvicorn/h11) has already refused a Content-Length that is not a number.
-            return int(value) if value.isdigit() else None
-    return None
-
-
-def _is_long_lived(body: bytes) -> bool:
-    try:
-        message = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(message, dict) and message.get("method") in LONG_LIVED_METHODS
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that returns the buffered body, then the client's real events."""
-    delivered = False
-
-    async def replay_receive() -> Message:
-        nonlocal delivered
-        if delivered:
-            return await receive()
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay_receive
-
-
-def _error_response(status: int, message: str) -> tuple[int, bytes]:
-    body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}
-    return status, json.dumps(body).encode()
-
-
-async def _send_response(send: Send, response: tuple[int, bytes]) -> None:
-    status, body = response
+async def _send_response(send: Send, status: int, body: bytes, *, close: bool = False) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        # The rest of the request body was not read, so the connection cannot be reused.
-        (b"connection", b"close"),
     ]
+    if close:
+        # The rest of the request body was not read, so the connection cannot be reused.
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -206,47 +334,87 @@ def _client(scope: Scope) -> str:
     return f"{client[0]}:{client[1]}" if client else "unknown"
 
 
-def _log_early_disconnect(scope: Scope, received: int, declared: int | None) -> None:
+def _request_id(scope: Scope) -> str:
+    """The client's or proxy's ``X-Request-ID`` (to correlate logs), else a fresh one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            printable: str = value.decode("latin-1")[:64]
+            if printable.isprintable() and " " not in printable:
+                return printable
+    return secrets.token_hex(6)
+
+
+def _log_early_disconnect(
+    scope: Scope, received: int, declared: int | None, started: float
+) -> None:
     logger.warning(
         "client disconnected before its request body was complete, request discarded: "
-        "%s %s, %d of %s bytes received, client %s",
+        "%s %s, %d of %s bytes received, client %s, request %s",
         scope["method"],
         scope["path"],
         received,
         _of(declared),
         _client(scope),
+        request_id := _request_id(scope),
     )
+    _log_detail(request_id, scope, started)
 
 
-def _log_late_disconnect(scope: Scope, body: bytes, bytes_sent: int) -> None:
+def _log_late_disconnect(
+    scope: Scope, rpc: dict[str, Any], bytes_sent: int, started: float
+) -> None:
     logger.warning(
         "client disconnected before the response was complete, the rest is dropped and the "
-        "request runs to completion: %s %s (%s), %d response bytes sent, client %s",
+        "request runs to completion: %s %s (%s id=%s), %d response bytes sent, client %s, "
+        "request %s",
         scope["method"],
         scope["path"],
-        _describe_rpc(body),
+        rpc.get("method"),
+        rpc.get("id"),
         bytes_sent,
         _client(scope),
+        request_id := _request_id(scope),
     )
+    _log_detail(request_id, scope, started)
 
 
-def _log_rejected(scope: Scope, reason: str, detail: str) -> None:
+def _log_cut_by_shutdown(scope: Scope, rpc: dict[str, Any], started: float) -> None:
     logger.warning(
-        "request rejected, %s: %s %s, %s, client %s",
+        "shutdown cut a request short: %s %s (%s id=%s), client %s, request %s",
+        scope["method"],
+        scope["path"],
+        rpc.get("method"),
+        rpc.get("id"),
+        _client(scope),
+        request_id := _request_id(scope),
+    )
+    _log_detail(request_id, scope, started)
+
+
+def _log_rejected(scope: Scope, reason: str, detail: str, started: float) -> None:
+    logger.warning(
+        "request rejected, %s: %s %s, %s, client %s, request %s",
         reason,
         scope["method"],
         scope["path"],
         detail,
         _client(scope),
+        request_id := _request_id(scope),
     )
+    _log_detail(request_id, scope, started)
 
 
-def _describe_rpc(body: bytes) -> str:
-    """``method id=...`` of a JSON-RPC request, for log lines; only called on the rare paths."""
-    try:
-        message = json.loads(body)
-    except ValueError:
-        return "body is not JSON"
-    if not isinstance(message, dict):
-        return "body is not a JSON-RPC request"
-    return f"{message.get('method')} id={message.get('id')}"
+def _log_detail(request_id: str, scope: Scope, started: float) -> None:
+    """At DEBUG, what else helps to tell a flaky network from a misbehaving client."""
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    headers = dict(scope["headers"])
+    logger.debug(
+        "request %s: after %.3f s; user-agent %r, content-type %r, transfer-encoding %r, HTTP/%s",
+        request_id,
+        time.monotonic() - started,
+        headers.get(b"user-agent", b"").decode("latin-1"),
+        headers.get(b"content-type", b"").decode("latin-1"),
+        headers.get(b"transfer-encoding", b"").decode("latin-1"),
+        scope.get("http_version", "?"),
+    )

@@ -10,14 +10,36 @@ hot path only reads plain attributes.
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
+{% if cookiecutter.auth == "bearer" %}
+from pydantic import Field, SecretStr, ValidationError, field_validator
+{% else %}
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+{% endif %}
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+# Lists come from the environment as ``a,b,c``: NoDecode stops pydantic-settings from expecting
+# JSON, and ``_split_commas`` does the splitting.
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+# What the SDK's host check accepts: a name or address, optionally ``:port`` or ``:*``.
+_HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?:[0-9]{1,5}|\*))?"
+HOST_RE = re.compile(_HOST)
+ORIGIN_RE = re.compile(r"https?://" + _HOST)
+{% if cookiecutter.auth == "bearer" %}
+# RFC 6750 token characters: anything else could never arrive in an Authorization header.
+TOKEN_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+MIN_TOKEN_LENGTH = 16
+{% endif %}
+{% if cookiecutter.auth == "oauth" %}
+URL_RE = re.compile(r"https?://[^\s/?#]+[^\s]*")
+{% endif %}
 
 
 class SettingsError(ValueError):
@@ -43,15 +65,138 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description="Seconds a client has to send its whole request body; then 408.",
     )
+    shutdown_grace: float = Field(
+        default=25.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds requests in flight get to finish after SIGTERM before they are cut.",
+    )
     json_response: bool = Field(
         default=False,
         description="Answer with plain JSON instead of SSE (progress notifications need SSE).",
     )
+    allowed_hosts: CommaList = Field(
+        default=(),
+        description="Host headers accepted besides the bind address's: name, name:port or name:*.",
+    )
+    allowed_origins: CommaList = Field(
+        default=(),
+        description="Origin headers accepted besides the bind address's, e.g. https://name.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Proxies whose X-Forwarded-For/-Proto are trusted: IPs, networks or *.",
+    )
+    limit_concurrency: int = Field(
+        default=1000,
+        gt=1,
+        description="Open connections (or running requests) beyond which uvicorn answers 503.",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Largest total size of a request's headers; larger requests get 431.",
+    )
+{% if cookiecutter.auth == "bearer" %}
+    auth_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(),
+        validate_default=True,
+        description="Bearer tokens accepted on /mcp, comma-separated; required, never logged.",
+    )
+{% endif %}
+{% if cookiecutter.auth == "oauth" %}
+    # Required: the empty defaults fail validation, with a line that names the variable.
+    auth_issuer: str = Field(
+        default="",
+        validate_default=True,
+        description="The authorization server: tokens' exact iss claim.",
+    )
+    auth_jwks_url: str = Field(
+        default="",
+        validate_default=True,
+        description="Where the authorization server publishes its keys.",
+    )
+    auth_resource_url: str = Field(
+        default="",
+        validate_default=True,
+        description="This server's public /mcp URL: the resource in its OAuth metadata.",
+    )
+    auth_audience: str = Field(
+        default="",
+        description="The aud claim tokens must carry; empty means auth_resource_url.",
+    )
+    auth_required_scopes: CommaList = Field(
+        default=(),
+        description="Scopes every token must grant, comma-separated; otherwise 403.",
+    )
+{% endif %}
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_case_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+{% if cookiecutter.auth == "bearer" %}
+    @field_validator("allowed_hosts", "allowed_origins", "auth_tokens", mode="before")
+{% elif cookiecutter.auth == "oauth" %}
+    @field_validator("allowed_hosts", "allowed_origins", "auth_required_scopes", mode="before")
+{% else %}
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+{% endif %}
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        for host in hosts:
+            if not HOST_RE.fullmatch(host):
+                raise ValueError(f"{host!r} is not a host, host:port or host:* (no scheme or path)")
+        return hosts
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if not ORIGIN_RE.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://host[:port] (no path)")
+        return origins
+{% if cookiecutter.auth == "bearer" %}
+
+    @field_validator("auth_tokens")
+    @classmethod
+    def _check_tokens(cls, tokens: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        # Messages say what is wrong, never which token: the error line must not leak one.
+        if not tokens:
+            raise ValueError("required but not set: give one or more comma-separated tokens")
+        for token in tokens:
+            value = token.get_secret_value()
+            if len(value) < MIN_TOKEN_LENGTH:
+                raise ValueError(f"every token needs at least {MIN_TOKEN_LENGTH} characters")
+            if not TOKEN_RE.fullmatch(value):
+                raise ValueError("tokens may only contain letters, digits and -._~+/ (then =)")
+        return tokens
+{% endif %}
+{% if cookiecutter.auth == "oauth" %}
+
+    @field_validator("auth_issuer", "auth_jwks_url", "auth_resource_url")
+    @classmethod
+    def _check_url(cls, url: str) -> str:
+        if not url:
+            raise ValueError("required but not set")
+        if not URL_RE.fullmatch(url):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
+
+    @property
+    def expected_audience(self) -> str:
+        """The audience tokens are checked against (RFC 8707: this server's own URL)."""
+        return self.auth_audience or self.auth_resource_url
+{% endif %}
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -82,5 +227,14 @@ def _describe(exc: ValidationError, overrides: dict[str, Any]) -> str:
         source = (
             f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
         )
-        problems.append(f"{source}={error.get('input')!r}: {error['msg']}")
+        if _is_secret(field):
+            # Never echo a secret's value, not even a wrong one: error lines end up in logs.
+            problems.append(f"{source}: {error['msg']}")
+        else:
+            problems.append(f"{source}={error.get('input')!r}: {error['msg']}")
     return "invalid setting " + "; ".join(problems)
+
+
+def _is_secret(field: str) -> bool:
+    info = Settings.model_fields.get(field)
+    return info is not None and "SecretStr" in str(info.annotation)

@@ -12,7 +12,7 @@ from typing import Annotated
 import anyio
 from pydantic import Field
 
-from .sdk import Server, ToolContext
+from .sdk import Server, ToolContext, add_tool
 
 MAX_LONG_TASK_SECONDS = 600.0
 
@@ -29,7 +29,7 @@ async def long_task(
     ctx: ToolContext,
     steps: Annotated[int, Field(ge=1, le=100, description="How many progress reports.")] = 5,
 ) -> str:
-    """Work for ``seconds``, reporting progress ``steps`` times along the way."""
+    """Work for the given number of seconds, reporting progress at each of the steps."""
     for step in range(1, steps + 1):
         await anyio.sleep(seconds / steps)
         await ctx.report_progress(step, steps, f"step {step} of {steps}")
@@ -39,4 +39,4 @@ async def long_task(
 def register_tools(server: Server) -> None:
     """Add every tool of this module to ``server``."""
     for tool in (add, long_task):
-        server.add_tool(tool)
+        add_tool(server, tool)

@@ -1,0 +1,97 @@
+"""OAuth 2.1 resource server: ``/mcp`` accepts JWT access tokens from one authorization server.
+
+This is the role the MCP authorization spec gives an MCP server. The SDK does the protocol
+part: it answers 401 with ``WWW-Authenticate: Bearer ... resource_metadata=...`` to requests
+without a valid token, 403 ``insufficient_scope`` when a required scope is missing, and serves
+the protected-resource metadata (RFC 9728) at ``/.well-known/oauth-protected-resource/mcp``.
+This module gives it what it needs from the settings: ``auth_settings`` and a token verifier.
+
+Tokens are verified with PyJWT against the authorization server's published keys (JWKS):
+signature with an asymmetric algorithm only (so neither ``alg: none`` nor an HMAC token signed
+with a public key passes), expiry, issuer and audience (RFC 8707: this server's own URL, so a
+token issued for another service is refused). Nothing here logs a token.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+import anyio.to_thread
+import jwt
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Asymmetric algorithms only: the keys come from a public JWKS.
+ALGORITHMS: Final = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
+REQUIRED_CLAIMS: Final = ("exp", "iss", "aud")
+JWKS_TIMEOUT: Final = 10.0
+
+
+def auth_settings(settings: Settings) -> AuthSettings:
+    """The SDK's resource-server settings: who issues tokens, who we are, which scopes."""
+    # model_validate rather than keywords: validate_token_resource is unknown to older SDKs,
+    # which ignore it. The verifier below checks the audience itself, so the SDK need not.
+    return AuthSettings.model_validate(
+        {
+            "issuer_url": settings.auth_issuer,
+            "resource_server_url": settings.auth_resource_url,
+            "required_scopes": list(settings.auth_required_scopes) or None,
+            "validate_token_resource": False,
+        }
+    )
+
+
+class JWTVerifier:
+    """The SDK's ``TokenVerifier``: a valid token becomes an ``AccessToken``, anything else None."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.issuer = settings.auth_issuer
+        self.audience = settings.expected_audience
+        self.jwks_url = settings.auth_jwks_url
+        # Caches the key set and refetches it (rate-limited) when a token names an unknown key.
+        self._keys = jwt.PyJWKClient(self.jwks_url, timeout=JWKS_TIMEOUT)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        try:
+            # PyJWKClient fetches the key set with blocking I/O: keep it off the event loop.
+            claims = await anyio.to_thread.run_sync(self._decode, token)
+        except jwt.PyJWKClientConnectionError as exc:
+            logger.warning("cannot fetch the signing keys from %s: %s", self.jwks_url, exc)
+            return None
+        except jwt.PyJWTError as exc:
+            logger.info("rejected a bearer token: %s: %s", type(exc).__name__, exc)
+            return None
+        return AccessToken(
+            token=token,
+            client_id=str(claims.get("client_id") or claims.get("azp") or claims.get("sub", "")),
+            scopes=_scopes(claims),
+            expires_at=int(claims["exp"]),
+            resource=self.audience,
+        )
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        key = self._keys.get_signing_key_from_jwt(token)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.key,
+            algorithms=list(ALGORITHMS),
+            audience=self.audience,
+            issuer=self.issuer,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+        return claims
+
+
+def _scopes(claims: dict[str, Any]) -> list[str]:
+    """Scopes from ``scope`` (RFC 9068: space-separated) or ``scp`` (a list, some providers)."""
+    raw = claims.get("scope", claims.get("scp", ""))
+    if isinstance(raw, str):
+        return raw.split()
+    if isinstance(raw, list):
+        return [str(scope) for scope in raw]
+    return []

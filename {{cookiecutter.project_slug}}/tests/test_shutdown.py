@@ -1,0 +1,120 @@
+"""Graceful shutdown of the real process: work in flight finishes, new work is refused.
+
+Container runtimes send SIGTERM, wait a grace period, then SIGKILL. The service lets a tool
+call in flight finish and deliver its answer, accepts no new connections meanwhile, and exits
+0 without a traceback; its own grace period (SHUTDOWN_GRACE) or a second signal ends the wait.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from . import rawhttp
+from .client import PROTOCOLS, rpc_request
+from .processes import MODULE, Process, clean_environment, service_port
+
+
+class InFlightCall:
+    """A long_task call on its own connection, read to the end in a background thread."""
+
+    def __init__(self, port: int, seconds: float) -> None:
+        params = {
+            "name": "long_task",
+            "arguments": {"seconds": seconds, "steps": 4},
+            "_meta": {"progressToken": "shutdown"},
+        }
+        headers, body = rpc_request("tools/call", params, request_id=11, protocol=PROTOCOLS[-1])
+        head = rawhttp.request_head(port, {**headers, "content-length": str(len(body))})
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.sendall(head + body)
+        self.answer = b""
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        try:
+            while chunk := self.sock.recv(65536):
+                self.answer += chunk
+        except OSError:
+            pass
+
+    def result(self, timeout: float) -> str | None:
+        """The tool's result text, or None if the answer ended without one."""
+        self.reader.join(timeout)
+        self.sock.close()
+        for line in self.answer.decode(errors="replace").splitlines():
+            payload = line.removeprefix("data:").strip()
+            if '"result"' in payload and payload.startswith("{"):
+                result = json.loads(payload)["result"]
+                return "".join(block.get("text", "") for block in result["content"])
+        return None
+
+
+def start(launch: Callable[..., Process], **settings: str) -> tuple[Process, int]:
+    process = launch(*MODULE, "--port", "0", env=clean_environment(**settings))
+    return process, service_port(process)
+
+
+def refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("json_response", ["false", "true"], ids=["sse", "json"])
+def test_sigterm_lets_the_call_in_flight_finish_and_refuses_new_work(
+    launch: Callable[..., Process], json_response: str
+) -> None:
+    process, port = start(launch, JSON_RESPONSE=json_response)
+    call = InFlightCall(port, seconds=1.5)
+    time.sleep(0.4)
+    process.popen.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    assert refused(port), "a draining server must not accept new connections"
+    assert call.result(timeout=10) == "done after 1.5 seconds in 4 steps", process.output()
+    assert process.wait(timeout=10) == 0, process.output()
+    output = process.output()
+    assert "Traceback" not in output
+    assert " ERROR " not in output
+
+
+def test_the_grace_period_bounds_the_wait(launch: Callable[..., Process]) -> None:
+    process, port = start(launch, SHUTDOWN_GRACE="1")
+    call = InFlightCall(port, seconds=60)
+    time.sleep(0.3)
+    process.popen.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    process.wait(timeout=15)
+    assert time.monotonic() - stopped < 5, process.output()
+    assert call.result(timeout=5) is None
+    assert process.popen.returncode == 0, process.output()
+    assert "shutdown grace period of 1 s is over" in process.output()
+    assert "Traceback" not in process.output()
+    assert " ERROR " not in process.output()
+
+
+def test_a_second_signal_stops_at_once(launch: Callable[..., Process]) -> None:
+    process, port = start(launch)
+    call = InFlightCall(port, seconds=60)
+    time.sleep(0.3)
+    process.popen.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert process.popen.poll() is None, "the first SIGTERM must wait for the call in flight"
+    process.popen.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    process.wait(timeout=15)
+    assert time.monotonic() - stopped < 3, process.output()
+    assert call.result(timeout=5) is None
+    assert process.popen.returncode == 0, process.output()
+    assert "second SIGTERM: cutting the requests in flight short" in process.output()
+    assert "shutdown cut a request short: POST /mcp (tools/call id=11)" in process.output()
+    assert "Traceback" not in process.output()
