@@ -20,7 +20,13 @@ def send_and_close(port: int, data: bytes, *, linger: float = 0.2) -> None:
 
 
 def truncated(
-    port: int, headers: dict[str, str], body: bytes, *, shape: str, declared: int = 10_000
+    port: int,
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    shape: str,
+    declared: int = 10_000,
+    linger: float = 0.2,
 ) -> None:
     """Send a POST whose body never completes, in one of the shapes clients cut it short.
 
@@ -39,7 +45,7 @@ def truncated(
         data = request_head(port, {**headers, "transfer-encoding": "chunked"}) + chunk
     else:
         raise ValueError(f"unknown shape {shape!r}")
-    send_and_close(port, data)
+    send_and_close(port, data, linger=linger)
 
 
 def read_until(sock: socket.socket, marker: bytes, *, timeout: float = 10) -> bytes:
