@@ -40,7 +40,10 @@ def serve(kind: str) -> None:
 
     from {{ cookiecutter.package_name }}.app import create_app
     from {{ cookiecutter.package_name }}.logs import configure_logging
-    from {{ cookiecutter.package_name }}.sdk import create_http_app, create_server
+    from {{ cookiecutter.package_name }}.sdk import (
+        create_http_app,
+        create_server,
+    )
     from {{ cookiecutter.package_name }}.settings import load_settings
     from {{ cookiecutter.package_name }}.tools import register_tools
 
