@@ -4,8 +4,8 @@ Cookiecutter renders this file with Jinja and runs it inside the baked project
 directory. Options that add files are expected to ship those files in the
 template unconditionally and have this hook remove the ones not chosen: that
 keeps every file visible and testable in the template, and it keeps Jinja out
-of file names. ``removals()`` is the decision table that maps answers to
-paths: one row per option that adds files.
+of file names. Each option has one small ``remove_*()`` function, so ``main()``
+reads as the decision table.
 
 The hook is idempotent (removing a missing path is not an error), uses no
 network and never prompts, so it behaves the same under ``--no-input`` and in
@@ -22,23 +22,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 
-def removals(answers: Mapping[str, str]) -> list[str]:
-    """Return the project-relative paths that the chosen options exclude.
+def remove_bearer_auth(project: Path, package: str) -> None:
+    """Remove static bearer tokens: the middleware and its tests."""
+    remove_paths(project, [f"src/{package}/auth_bearer.py", "tests/test_auth_bearer.py"])
 
-    One row per option that adds files, for example::
 
-        if answers["docker"] == "no":
-            paths += ["Dockerfile", ".dockerignore"]
-    """
-    package = f"src/{answers['package_name']}"
-    paths: list[str] = []
-    if answers["auth"] != "bearer":
-        paths += [f"{package}/auth_bearer.py", "tests/test_auth_bearer.py"]
-    if answers["auth"] != "oauth":
-        paths += [f"{package}/auth_oauth.py", "tests/test_auth_oauth.py"]
-    if answers["auth"] == "none":
-        paths += ["tests/credentials.py"]
-    return paths
+def remove_oauth(project: Path, package: str) -> None:
+    """Remove the OAuth resource server: the JWT verifier and its tests."""
+    remove_paths(project, [f"src/{package}/auth_oauth.py", "tests/test_auth_oauth.py"])
+
+
+def remove_test_credentials(project: Path) -> None:
+    """Remove the credentials every test presents; without auth there are none."""
+    remove_paths(project, ["tests/credentials.py"])
 
 
 def remove_paths(project_dir: Path, relative_paths: Iterable[str]) -> None:
@@ -58,7 +54,16 @@ def next_steps(answers: Mapping[str, str]) -> str:
     lowercase letters, digits and hyphens.
     """
     slug = answers["project_slug"]
-    return f"Created {slug}/. Next steps:\n    cd {slug} && pip install -e '.[dev]' && {slug}"
+    steps = f"Created {slug}/. Next steps:\n    cd {slug} && pip install -e '.[dev]' && {slug}"
+    prefix = answers["package_name"].upper() + "_"
+    if answers["auth"] == "bearer":
+        steps += f"\n(set {prefix}AUTH_TOKENS first: the server refuses to start without a token)"
+    elif answers["auth"] == "oauth":
+        steps += (
+            f"\n(set {prefix}AUTH_ISSUER, {prefix}AUTH_JWKS_URL and {prefix}AUTH_RESOURCE_URL"
+            " first: see .env.example)"
+        )
+    return steps
 
 
 def rendered_answers() -> dict[str, str]:
@@ -72,9 +77,15 @@ def rendered_answers() -> dict[str, str]:
 
 
 def main() -> int:
-    """Apply the decision table to the baked project and print next steps."""
+    """Remove what the chosen options exclude, then print next steps."""
     answers = rendered_answers()
-    remove_paths(Path.cwd(), removals(answers))
+    project, package, auth = Path.cwd(), answers["package_name"], answers["auth"]
+    if auth != "bearer":
+        remove_bearer_auth(project, package)
+    if auth != "oauth":
+        remove_oauth(project, package)
+    if auth == "none":
+        remove_test_credentials(project)
     print(next_steps(answers))
     return 0
 

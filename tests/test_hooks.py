@@ -285,12 +285,22 @@ AUTH_FILES = {
 
 
 @pytest.mark.parametrize("auth", ["none", "bearer", "oauth"])
-def test_removals_keep_only_the_chosen_auth_files(auth: str) -> None:
+def test_main_keeps_only_the_chosen_auth_files(
+    auth: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each auth option's files go unless chosen; the shared test credentials go with none."""
-    removed = post_gen.removals({**VALID, "auth": auth})
+    every_file = [path for files in AUTH_FILES.values() for path in files]
+    for path in [*every_file, "tests/credentials.py", "src/my_mcp_server/app.py"]:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "auth": auth})
+    for _ in range(2):  # idempotent
+        assert post_gen.main() == 0
     for option, files in AUTH_FILES.items():
-        assert all((path in removed) == (option != auth) for path in files), (option, removed)
-    assert ("tests/credentials.py" in removed) == (auth == "none")
+        assert all((tmp_path / path).exists() == (option == auth) for path in files), option
+    assert (tmp_path / "tests/credentials.py").exists() == (auth != "none")
+    assert (tmp_path / "src/my_mcp_server/app.py").exists()
 
 
 def test_remove_paths_is_idempotent(tmp_path: Path) -> None:
@@ -309,3 +319,10 @@ def test_next_steps_name_the_project() -> None:
     assert "cd my-mcp-server && pip install -e '.[dev]' && my-mcp-server" in post_gen.next_steps(
         VALID
     )
+
+
+def test_next_steps_name_the_settings_an_auth_bake_needs() -> None:
+    """A bearer or oauth bake refuses to start unconfigured, so the hook says what to set."""
+    assert "MY_MCP_SERVER_AUTH_TOKENS" in post_gen.next_steps({**VALID, "auth": "bearer"})
+    assert "MY_MCP_SERVER_AUTH_JWKS_URL" in post_gen.next_steps({**VALID, "auth": "oauth"})
+    assert "AUTH" not in post_gen.next_steps({**VALID, "auth": "none"})
