@@ -47,6 +47,16 @@ def listen_stream(port: int) -> bytes:
     return rawhttp.request_head(port, {**headers, "content-length": str(len(body))}) + body
 
 
+def assert_sigterm_stops_it_promptly_and_cleanly(process: Process) -> None:
+    process.popen.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    code = process.wait(timeout=PROMPT_EXIT_SECONDS * 3)
+    assert time.monotonic() - started < PROMPT_EXIT_SECONDS, process.output()
+    assert code == 0, process.output()
+    assert "Traceback" not in process.output()
+    assert " ERROR " not in process.output()
+
+
 LISTENERS = [pytest.param(get_stream, id="get-stream")]
 if MODERN_PROTOCOL is not None:
     LISTENERS.append(pytest.param(listen_stream, id="subscriptions-listen"))
@@ -64,13 +74,7 @@ def test_server_with_a_departed_listener_stops_promptly_on_sigterm(
         assert head.startswith(b"HTTP/1.1 200 "), head
     # The listener has left. A server that still holds its stream would now hang on SIGTERM.
     time.sleep(0.2)
-    process.popen.send_signal(signal.SIGTERM)
-    started = time.monotonic()
-    code = process.wait(timeout=PROMPT_EXIT_SECONDS * 3)
-    assert time.monotonic() - started < PROMPT_EXIT_SECONDS, process.output()
-    assert code == 0, process.output()
-    assert "Traceback" not in process.output()
-    assert " ERROR " not in process.output()
+    assert_sigterm_stops_it_promptly_and_cleanly(process)
 
 
 @pytest.mark.parametrize("request_bytes", LISTENERS)
@@ -83,10 +87,4 @@ def test_a_listener_still_connected_does_not_hold_up_sigterm(
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request_bytes(port))
         assert rawhttp.read_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 200 ")
-        process.popen.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        code = process.wait(timeout=PROMPT_EXIT_SECONDS * 3)
-        assert time.monotonic() - started < PROMPT_EXIT_SECONDS, process.output()
-    assert code == 0, process.output()
-    assert "Traceback" not in process.output()
-    assert " ERROR " not in process.output()
+        assert_sigterm_stops_it_promptly_and_cleanly(process)
