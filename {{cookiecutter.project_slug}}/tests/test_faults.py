@@ -190,7 +190,10 @@ def test_a_content_length_that_is_not_a_number_is_refused_by_the_http_server(
     settle(logs)
 
 
-@pytest.mark.parametrize(("method", "status"), [("DELETE", 405), ("PUT", 405), ("PATCH", 405)])
+@pytest.mark.parametrize(
+    ("method", "status"),
+    [("DELETE", 405), ("PUT", 405), ("PATCH", 405), ("HEAD", 405), ("OPTIONS", 405)],
+)
 def test_methods_other_than_post_on_mcp(
     json_server: RunningServer, logs: LogWatch, method: str, status: int
 ) -> None:
