@@ -59,12 +59,18 @@ class Installed:
         return run([str(self.python), "-m", *args], cwd=self.path, env=self.env)
 
 
+def case_id(line: str, version: str, auth: str) -> str:
+    """A readable test id: SDK line, pinned mcp version, and the auth option if any."""
+    return f"{line}-mcp{version}" + ("" if auth == "none" else f"-auth-{auth}")
+
+
+# Under pytest-xdist's --dist loadgroup (the pytest config), each case's tests stay on one worker,
+# so a case is installed once while the other worker installs and tests another.
 @pytest.fixture(
     scope="module",
-    params=CASES,
-    ids=[
-        f"{line}-mcp{version}" + ("" if auth == "none" else f"-auth-{auth}")
-        for line, version, auth in CASES
+    params=[
+        pytest.param(case, id=case_id(*case), marks=pytest.mark.xdist_group(case_id(*case)))
+        for case in CASES
     ],
 )
 def installed(
@@ -113,6 +119,6 @@ def test_project_ruff_format_passes(installed: Installed) -> None:
 
 
 def test_project_mypy_strict_passes(installed: Installed) -> None:
-    """Its code and tests type-check under --strict (explicit, whatever the config says)."""
-    result = installed.run("mypy", "--strict", "src", "tests")
+    """Its code, tests and benchmarks type-check under --strict (whatever the config says)."""
+    result = installed.run("mypy", "--strict", "src", "tests", "benchmarks")
     expect_success(result)
