@@ -60,7 +60,7 @@ class Installed:
 
 
 def case_id(line: str, version: str, auth: str) -> str:
-    """A readable test id: SDK line, pinned mcp version, and the auth option if any."""
+    """Name a case readably: SDK line, pinned mcp version, and the auth option if any."""
     return f"{line}-mcp{version}" + ("" if auth == "none" else f"-auth-{auth}")
 
 
