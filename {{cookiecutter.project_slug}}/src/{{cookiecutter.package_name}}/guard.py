@@ -4,7 +4,7 @@ Why it exists: when a client disconnects while the SDK is still reading a reques
 SDK logs ERROR tracebacks and, on some versions, crashes the stateless session with
 ``ClosedResourceError`` (python-sdk issue 2064). A client hanging up is not a server error.
 
-What it does, for POST requests only:
+What it does, for POST requests (GET streams only get the listener handling below):
 
 * refuses a body that is not ``application/json`` (415) before reading it;
 * reads the whole body before the SDK sees the request, with a size limit (413, without
@@ -17,8 +17,9 @@ What it does, for POST requests only:
   SDK's response is finished, so its error path never writes to a closed stream. A client that
   leaves mid-response gets one WARNING; the rest of the response is dropped and the tool runs
   to completion, so it never stops half-way through its side effects;
-* requests that by design stream until the client leaves (``subscriptions/listen``) see the
-  real disconnect at once: hiding it would keep their task alive forever and block shutdown;
+* requests that by design stream until the client leaves (``subscriptions/listen``, and GET
+  streams) see the real disconnect at once: hiding it would keep their task alive forever and
+  block shutdown;
 * counts the requests in flight, so that a graceful shutdown (``drain``) can let them finish
   before it ends the streams that would otherwise never end.
 
