@@ -14,9 +14,9 @@ import re
 from typing import Annotated, Any, Literal
 
 {% if cookiecutter.auth == "bearer" %}
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 {% else %}
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 {% endif %}
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -30,8 +30,11 @@ CommaList = Annotated[tuple[str, ...], NoDecode]
 
 # What the SDK's host check accepts: a name or address, optionally ``:port`` or ``:*``.
 _HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?:[0-9]{1,5}|\*))?"
-HOST_RE = re.compile(_HOST)
-ORIGIN_RE = re.compile(r"https?://" + _HOST)
+# What each list setting must look like, and how to say so when an entry does not.
+LIST_FORMS = {
+    "allowed_hosts": (re.compile(_HOST), "a host, host:port or host:* (no scheme or path)"),
+    "allowed_origins": (re.compile(r"https?://" + _HOST), "an origin like https://host[:port]"),
+}
 {% if cookiecutter.auth == "bearer" %}
 # RFC 6750 token characters: anything else could never arrive in an Authorization header.
 TOKEN_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -150,21 +153,14 @@ class Settings(BaseSettings):
             return tuple(item.strip() for item in value.split(",") if item.strip())
         return value
 
-    @field_validator("allowed_hosts")
+    @field_validator("allowed_hosts", "allowed_origins")
     @classmethod
-    def _check_hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
-        for host in hosts:
-            if not HOST_RE.fullmatch(host):
-                raise ValueError(f"{host!r} is not a host, host:port or host:* (no scheme or path)")
-        return hosts
-
-    @field_validator("allowed_origins")
-    @classmethod
-    def _check_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
-        for origin in origins:
-            if not ORIGIN_RE.fullmatch(origin):
-                raise ValueError(f"{origin!r} is not an origin like https://host[:port] (no path)")
-        return origins
+    def _check_list_entries(cls, entries: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        pattern, form = LIST_FORMS[str(info.field_name)]
+        for entry in entries:
+            if not pattern.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not {form}")
+        return entries
 {% if cookiecutter.auth == "bearer" %}
 
     @field_validator("auth_tokens")
@@ -227,14 +223,11 @@ def _describe(exc: ValidationError, overrides: dict[str, Any]) -> str:
         source = (
             f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
         )
-        if _is_secret(field):
+{% if cookiecutter.auth == "bearer" %}
+        if field == "auth_tokens":
             # Never echo a secret's value, not even a wrong one: error lines end up in logs.
             problems.append(f"{source}: {error['msg']}")
-        else:
-            problems.append(f"{source}={error.get('input')!r}: {error['msg']}")
+            continue
+{% endif %}
+        problems.append(f"{source}={error.get('input')!r}: {error['msg']}")
     return "invalid setting " + "; ".join(problems)
-
-
-def _is_secret(field: str) -> bool:
-    info = Settings.model_fields.get(field)
-    return info is not None and "SecretStr" in str(info.annotation)
