@@ -306,8 +306,11 @@ def healthz(port: int) -> bool:
 
 
 @pytest.fixture
-def start(image: Image) -> Iterator[Callable[..., Container]]:
-    """Start containers with the README's host-network command on free ports; removed after."""
+def start(image: Image, tmp_path: Path) -> Iterator[Callable[..., Container]]:
+    """Start containers with the README's host-network command on free ports; removed after.
+
+    Settings beyond the README's go in through ``--env-file``, as the README says to pass them.
+    """
     names: list[str] = []
 
     def start_container(**settings: str) -> Container:
@@ -316,8 +319,9 @@ def start(image: Image) -> Iterator[Callable[..., Container]]:
         argv = replaced(image.run_command, f"{PREFIX}PORT=8000", f"{PREFIX}PORT={port}")
         argv = replaced(argv, image.slug, image.tag)
         argv.remove("--rm")  # kept until the finalizer, so its log and exit code can be read
-        env = [arg for key, value in settings.items() for arg in ("-e", f"{PREFIX}{key}={value}")]
-        argv[2:2] = ["--detach", "--name", name, *env]
+        env_file = tmp_path / f"{name}.env"
+        env_file.write_text("".join(f"{PREFIX}{k}={v}\n" for k, v in settings.items()), "utf-8")
+        argv[2:2] = ["--detach", "--name", name, "--env-file", str(env_file)]
         started_at = time.monotonic()
         names.append(name)
         docker_ok(*argv[1:])
@@ -434,6 +438,25 @@ def test_container_answers_health_and_tool_calls(
     with closing(container.connection()) as connection:
         assert add(connection) == {"result": 5.0}
     assert container.log_lines("WARNING") == [], container.logs()
+    assert container.log_lines("ERROR") == [], container.logs()
+
+
+def test_allowed_hosts_come_from_an_env_file(start: Callable[..., Container]) -> None:
+    """The README's --env-file way in: ALLOWED_HOSTS lets that name in; others still get 421."""
+    container = start(ALLOWED_HOSTS="mcp.internal.example")
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+    statuses = {}
+    for host in ("mcp.internal.example", f"127.0.0.1:{container.port}", "other.example"):
+        with closing(container.connection()) as connection:
+            connection.request("POST", "/mcp", body, headers={**request_headers(), "host": host})
+            response = connection.getresponse()
+            response.read()
+            statuses[host] = response.status
+    assert statuses == {
+        "mcp.internal.example": 200,
+        f"127.0.0.1:{container.port}": 200,
+        "other.example": 421,
+    }
     assert container.log_lines("ERROR") == [], container.logs()
 
 
