@@ -323,7 +323,18 @@ def test_container_files_only_with_the_option(baked: Baked) -> None:
         assert (baked.path / name).is_file() == wanted, name
     readme = (baked.path / "README.md").read_text("utf-8")
     assert ("\n## Container\n" in readme) == wanted
-    if not wanted:
+    if wanted:
+        # Docker kills a container 10 s after `docker stop` unless told otherwise: every
+        # documented `docker run` must outlast the drain grace (.env.example has the default).
+        env_example = (baked.path / ".env.example").read_text("utf-8")
+        grace = float(re.findall(r"_SHUTDOWN_GRACE=(\d+)", env_example)[0])
+        runs = re.findall(r"^docker run .*$", readme, flags=re.MULTILINE)
+        timeouts = [
+            float(m[1]) if (m := re.search(r"--stop-timeout (\d+)", run)) else 0.0 for run in runs
+        ]
+        assert runs, "the README's Container section has no docker run command"
+        assert all(timeout > grace for timeout in timeouts), (grace, runs)
+    else:
         hits = [
             f"{path.relative_to(baked.path)}:{number}: {line.strip()}"
             for path, text in _text_files(baked.path)
