@@ -21,6 +21,7 @@ at the end of the run (``tests/conftest.py``); they are reported, not asserted.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import http.client
 import json
@@ -30,6 +31,7 @@ import shlex
 import shutil
 import socket
 import statistics
+import tempfile
 import threading
 import time
 import uuid
@@ -140,7 +142,7 @@ def ca_bundle() -> Path | None:
 
 @pytest.fixture(scope="session")
 def standin(engine: None, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Tag of the stand-in base image; built once, then reused while its recipe is unchanged."""
+    """Return the stand-in base image's tag; built once, reused while its recipe is unchanged."""
     mirror, suite = debian_source()
     bundle = ca_bundle()
     changes = [f"ENV PATH={STANDIN_PATH}", "ENV LANG=C.UTF-8", 'CMD ["python3"]']
@@ -156,10 +158,18 @@ def standin(engine: None, tmp_path_factory: pytest.TempPathFactory) -> str:
     }
     digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     tag = f"mcp-template-standin:{suite}-{digest}"
-    if docker("image", "inspect", tag).returncode == 0:
-        return tag
+    # Runs in parallel (xdist workers, other checkouts on this machine) build it only once.
+    with (Path(tempfile.gettempdir()) / "mcp-template-standin.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if docker("image", "inspect", tag).returncode != 0:
+            build_standin(tag, mirror, suite, bundle, changes, tmp_path_factory.mktemp("standin"))
+    return tag
 
-    work = tmp_path_factory.mktemp("standin")
+
+def build_standin(
+    tag: str, mirror: str, suite: str, bundle: Path | None, changes: list[str], work: Path
+) -> None:
+    """Debootstrap a minimal Debian with Python into ``work`` and import it as ``tag``."""
     rootfs = work / "rootfs"
     debootstrap = run(
         [
@@ -189,7 +199,6 @@ def standin(engine: None, tmp_path_factory: pytest.TempPathFactory) -> str:
     change_args = [arg for change in changes for arg in ("--change", change)]
     docker_ok("import", *change_args, str(tarball), tag, timeout=BUILD_TIMEOUT)
     tarball.unlink()
-    return tag
 
 
 def readme_commands(readme: str) -> list[list[str]]:
@@ -248,7 +257,9 @@ def image(
         base_size = int(docker_ok("image", "inspect", "--format", "{{.Size}}", standin))
         yield Image(sdk, tag, slug, host_run, build_seconds, size, base_size)
     finally:
-        docker("image", "rm", "--force", tag)
+        # Only the tag: the untagged layers below it are build cache that a build running in
+        # parallel may be using.
+        docker("image", "rm", "--no-prune", tag)
 
 
 def free_port() -> int:
