@@ -351,12 +351,21 @@ def start(image: Image, tmp_path: Path) -> Iterator[Callable[..., Container]]:
 
 
 def rpc(
-    connection: http.client.HTTPConnection, method: str, params: dict[str, Any], request_id: int
+    connection: http.client.HTTPConnection,
+    method: str,
+    params: dict[str, Any],
+    request_id: int,
+    on_headers: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
-    """Send one JSON-RPC request over ``connection``; return its response, from JSON or SSE."""
+    """Send one JSON-RPC request over ``connection``; return its response, from JSON or SSE.
+
+    ``on_headers`` runs when the response's headers are in: for an SSE answer, that is when
+    the service has started on the request.
+    """
     body = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
     connection.request("POST", "/mcp", body.encode(), headers=request_headers())
     response = connection.getresponse()
+    on_headers()
     text = response.read().decode()
     assert response.status == 200, (response.status, text)
     if response.getheader("content-type", "").startswith("application/json"):
@@ -477,14 +486,13 @@ def test_docker_stop_lets_a_long_call_finish(
     """`docker stop` mid-call: the call's answer arrives, the container exits 0, no ERROR."""
     container = start()
     outcome: dict[str, Any] = {}
-    sent = threading.Event()
+    running = threading.Event()
 
     def long_call() -> None:
         connection = container.connection()
         try:
             params = {"name": "long_task", "arguments": {"seconds": 3, "steps": 3}}
-            sent.set()
-            outcome["answer"] = rpc(connection, "tools/call", params, 7)
+            outcome["answer"] = rpc(connection, "tools/call", params, 7, on_headers=running.set)
         except Exception as exc:  # reported by the assertion below
             outcome["error"] = repr(exc)
         finally:
@@ -492,8 +500,9 @@ def test_docker_stop_lets_a_long_call_finish(
 
     caller = threading.Thread(target=long_call)
     caller.start()
-    assert sent.wait(5)
-    time.sleep(1)  # the call is running in the container now
+    # The SSE answer's headers: the tool is running in the container now.
+    assert running.wait(10), (outcome, container.logs())
+    time.sleep(0.5)
     stopping = time.monotonic()
     docker_ok("stop", "--time", "30", container.name, timeout=60)
     record_property(
