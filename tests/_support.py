@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
@@ -38,6 +39,18 @@ SDK_MATRIX = [
     for line in SDK_LOWEST
     for version in dict.fromkeys((SDK_LOWEST[line], SDK_NEWEST[line]))
 ]
+
+# .ci/run sets up the services some slow tests need (a Docker engine, wrk); under CI=true a
+# missing one fails those tests, elsewhere they skip and say how to enable them.
+IN_CI = os.environ.get("CI", "").lower() in {"true", "1"}
+
+
+def unavailable(reason: str, how_to_enable: str) -> NoReturn:
+    """Skip with the way to enable the test, or fail under CI, where it must run."""
+    if IN_CI:
+        pytest.fail(f"{reason}; CI=true, so this test must run ({how_to_enable})")
+    pytest.skip(f"{reason}; {how_to_enable}")
+
 
 # Environment variables of the outer run that must not leak into commands run
 # for a baked project: they would point it at our venv or our pytest options.

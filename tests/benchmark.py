@@ -17,9 +17,9 @@ after round, so a machine that gets busier or quieter affects both alike. Server
 from ``/proc`` (user + system time of the server process).
 
 Storm: 2,000 requests cut short mid-body (a large ``Content-Length``, half the body, close)
-from 32 threads, against a fresh server of each kind: ERROR lines logged, resident memory
-before, at its peak and settled, and the work-off time (from the end of the storm until the
-server's CPU goes idle).
+from 32 threads, against a fresh server of each kind warmed up by a storm a quarter the size:
+ERROR lines and tracebacks logged, resident memory before, at its peak and settled (a second
+after), and the work-off time (from the end of the storm until the server's CPU goes idle).
 
 Prints Markdown tables; the template README shows the latest. Figures, not assertions.
 """
@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _support import TEMPLATE_DIR, clean_env, python_module, run
+from _support import TEMPLATE_DIR, CommandResult, clean_env, python_module, run
 
 PACKAGE = "my_mcp_server"
 COMMAND = "my-mcp-server"
@@ -98,16 +98,21 @@ class Server:
     log: Path
 
     def cpu_seconds(self) -> float:
+        """User and system time the server process has used so far."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def rss_mib(self) -> float:
+        """Resident memory now."""
         pages = int(Path(f"/proc/{self.process.pid}/statm").read_text().split()[1])
         return pages * PAGE_SIZE / 2**20
 
     def errors(self) -> tuple[int, int]:
-        """ERROR lines and tracebacks logged. The bare SDK's records reach stderr through
-        logging's last-resort handler, which writes no level name: its tracebacks tell."""
+        """Return the ERROR lines and the tracebacks logged.
+
+        The bare SDK's records reach stderr through logging's last-resort handler, which writes
+        no level name: its tracebacks tell.
+        """
         lines = self.log.read_text().splitlines()
         return (
             sum(" ERROR " in line for line in lines),
@@ -128,14 +133,17 @@ class Runs:
 
     @property
     def per_second(self) -> float:
+        """Requests answered per second of wall-clock time."""
         return self.requests / self.seconds
 
     @property
     def per_cpu_second(self) -> float:
+        """Requests answered per second of the server's CPU time."""
         return self.requests / self.cpu
 
 
 def free_port() -> int:
+    """Return a port nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -143,6 +151,7 @@ def free_port() -> int:
 
 
 def wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Return once /healthz answers; stop the benchmark if the server exits first."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -200,6 +209,7 @@ def check_answer(server: Server) -> None:
 
 
 def wrk(server: Server, script: Path, seconds: float, connections: int) -> Runs:
+    """Drive ``server`` with wrk for ``seconds``; what it answered and what that cost."""
     before = server.cpu_seconds()
     started = time.monotonic()
     result = subprocess.run(
@@ -235,11 +245,16 @@ def wrk(server: Server, script: Path, seconds: float, connections: int) -> Runs:
 
 
 def latency_ms(out: str, percentile: str) -> float:
-    value, unit = re.search(rf"^\s+{percentile}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
+    """Read one percentile of wrk's latency distribution, in milliseconds."""
+    found = re.search(rf"^\s+{percentile}\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"no {percentile} latency in wrk's output:\n{out}")
+    value, unit = found.groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
 def add(total: Runs, one: Runs) -> None:
+    """Add one run to the totals of its kind."""
     total.requests += one.requests
     total.seconds += one.seconds
     total.cpu += one.cpu
@@ -249,6 +264,7 @@ def add(total: Runs, one: Runs) -> None:
 
 
 def throughput(project: Path, args: argparse.Namespace, json_response: bool) -> dict[str, Runs]:
+    """Alternate wrk runs against the bake and the bare SDK; the totals of each."""
     script = project / "call.lua"
     script.write_text(WRK_SCRIPT, encoding="utf-8")
     totals = {"bake": Runs(), "bare": Runs()}
@@ -268,6 +284,7 @@ def throughput(project: Path, args: argparse.Namespace, json_response: bool) -> 
 
 
 def cut_short(port: int, count: int) -> None:
+    """Send ``count`` requests that stop half-way through their body, then reset."""
     body = json.dumps(CALL).encode()
     head = (
         f"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
@@ -285,8 +302,21 @@ def cut_short(port: int, count: int) -> None:
             pass
 
 
-def storm(project: Path, line: str, kind: str, requests: int) -> dict[str, float]:
+def run_storm(port: int, requests: int) -> None:
+    """Cut ``requests`` short from 32 threads at once."""
+    threads = [threading.Thread(target=cut_short, args=(port, requests // 32)) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def storm(project: Path, kind: str, requests: int) -> dict[str, float]:
+    """Cut ``requests`` short against a fresh server of ``kind``; what it logged and held."""
     with serving(kind, project, json_response=False) as server:
+        # Warm up with a smaller storm first: memory a server takes once, for its first
+        # concurrent connections, is not what a storm leaves behind.
+        run_storm(server.port, requests // 4)
         check_answer(server)
         time.sleep(0.5)
         before = server.rss_mib()
@@ -301,14 +331,7 @@ def storm(project: Path, line: str, kind: str, requests: int) -> dict[str, float
 
         sampler = threading.Thread(target=sample)
         sampler.start()
-        threads = [
-            threading.Thread(target=cut_short, args=(server.port, requests // 32))
-            for _ in range(32)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_storm(server.port, requests)
         storm_over = time.monotonic()
         # Worked off when the server's CPU time stops moving for 0.3 s.
         last, idle_since = server.cpu_seconds(), time.monotonic()
@@ -397,22 +420,53 @@ def prepare(line: str, workdir: Path) -> tuple[Path, str]:
     return project, version
 
 
-def expect_ok(result: object) -> None:
-    if getattr(result, "returncode", 1) != 0:
-        raise SystemExit(result.describe())  # type: ignore[attr-defined]
+def throughput_row(sdk: str, mode: str, bake: Runs, bare: Runs) -> str:
+    """One row of the throughput table."""
+    cells = [
+        sdk,
+        mode,
+        f"{bake.per_second:,.0f}",
+        f"{bare.per_second:,.0f}",
+        f"{bake.per_second / bare.per_second:.2f}",
+        f"{bake.per_cpu_second:,.0f}",
+        f"{bare.per_cpu_second:,.0f}",
+        f"{bake.per_cpu_second / bare.per_cpu_second:.2f}",
+        f"{statistics.median(bake.p50):.1f} / {statistics.median(bake.p99):.1f}",
+        f"{statistics.median(bare.p50):.1f} / {statistics.median(bare.p99):.1f}",
+        f"{bake.failed} / {bare.failed}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def storm_row(sdk: str, kind: str, s: dict[str, float]) -> str:
+    """One row of the storm table."""
+    return (
+        f"| {sdk} | {kind} | {s['errors']:.0f} | {s['tracebacks']:.0f} "
+        f"| {s['before']:.1f} / {s['peak']:.1f} / {s['settled']:.1f} "
+        f"| {s['settled'] - s['before']:+.1f} | {s['work_off']:.2f} |"
+    )
+
+
+def expect_ok(result: CommandResult) -> None:
+    """Stop the benchmark with the command's output if it failed."""
+    if result.returncode != 0:
+        raise SystemExit(result.describe())
 
 
 def machine() -> str:
+    """Describe the machine in one line."""
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}"
+    python = platform.python_version()
+    return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}, Python {python}"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    """Run what the arguments ask for and print the tables."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--lines", nargs="+", default=["2.x", "1.x"], choices=["2.x", "1.x"])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs per kind")
@@ -425,24 +479,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mcp-bench-") as tmp:
         for line in args.lines:
             project, version = prepare(line, Path(tmp))
+            sdk = f"{line} (mcp {version})"
             for mode, json_response in (("SSE", False), ("JSON", True)):
-                t = throughput(project, args, json_response)
-                bake, bare = t["bake"], t["bare"]
-                rows.append(
-                    f"| {line} (mcp {version}) | {mode} "
-                    f"| {bake.per_second:,.0f} | {bare.per_second:,.0f} | {bake.per_second / bare.per_second:.2f} "
-                    f"| {bake.per_cpu_second:,.0f} | {bare.per_cpu_second:,.0f} | {bake.per_cpu_second / bare.per_cpu_second:.2f} "
-                    f"| {statistics.median(bake.p50):.1f} / {statistics.median(bake.p99):.1f} "
-                    f"| {statistics.median(bare.p50):.1f} / {statistics.median(bare.p99):.1f} "
-                    f"| {bake.failed} / {bare.failed} |"
-                )
+                runs = throughput(project, args, json_response)
+                rows.append(throughput_row(sdk, mode, runs["bake"], runs["bare"]))
             for kind in ("bake", "bare"):
-                s = storm(project, line, kind, args.storm)
-                storms.append(
-                    f"| {line} (mcp {version}) | {kind} | {s['errors']:.0f} | {s['tracebacks']:.0f} "
-                    f"| {s['before']:.1f} / {s['peak']:.1f} / {s['settled']:.1f} "
-                    f"| {s['settled'] - s['before']:+.1f} | {s['work_off']:.2f} |"
-                )
+                storms.append(storm_row(sdk, kind, storm(project, kind, args.storm)))
     print(
         f"Machine: {machine()}; wrk {args.connections} connections, {args.rounds} rounds of "
         f"{args.duration:g} s per kind and mode, interleaved.\n"
@@ -455,7 +497,8 @@ def main() -> int:
     print("\n".join(rows))
     print(f"\nStorm: {args.storm} requests cut short mid-body from 32 threads (SSE mode).\n")
     print(
-        "| SDK | server | ERROR lines | tracebacks | RSS MiB before / peak / settled | settled change | work-off s |"
+        "| SDK | server | ERROR lines | tracebacks | RSS MiB before / peak / settled "
+        "| settled change | work-off s |"
     )
     print("|---|---|---|---|---|---|---|")
     print("\n".join(storms))
