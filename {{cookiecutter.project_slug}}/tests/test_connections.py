@@ -43,6 +43,7 @@ from .processes import (
     EXIT_TIMEOUT,
     LISTENING,
     MODULE,
+    PACKAGE,
     UVICORN,
     Process,
     clean_environment,
@@ -170,6 +171,13 @@ def test_silent_and_trickling_connections_are_closed_at_the_header_timeout(
     # The service still answers, and nothing was logged per connection at the default level.
     assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
     assert not [line for line in process.stderr if "connection" in line.lower()], process.output()
+    # They are summed up instead: once a minute at most, and at shutdown.
+    process.popen.send_signal(signal.SIGTERM)
+    assert process.wait() == 0, process.output()
+    assert process.stderr[-1].endswith(
+        f"INFO {PACKAGE}.connections: connections closed without a complete request head "
+        "within 1 s: 1 sent nothing, 1 sent part of a head"
+    ), process.output()
 
 
 def test_a_kept_alive_connection_is_closed_when_idle_and_a_second_head_has_a_deadline(
@@ -198,24 +206,34 @@ def test_thousands_of_stalled_connections_do_not_lock_out_a_real_client(
     if hard < stalled_count + 200:
         pytest.skip(f"the open-file limit ({hard}) is too low for {stalled_count} connections")
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # this test's own sockets
-    process, port = start(launch, LIMIT_CONCURRENCY="50", HEADER_TIMEOUT="5")
+    process, port = start(launch, LIMIT_CONCURRENCY="50", HEADER_TIMEOUT="3")
     assert f"up to {hard} open files per process" in "\n".join(process.stderr), process.output()
     with ExitStack() as stack:
+        stalled = []
         for index in range(stalled_count):
-            stalled = stack.enter_context(socket.create_connection(("127.0.0.1", port)))
+            sock = stack.enter_context(socket.create_connection(("127.0.0.1", port)))
             if index % 2:
-                stalled.sendall(b"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-ty")
+                sock.sendall(b"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-ty")
+            stalled.append(sock)
+        # Far over the limit of 50, and still every call is answered, at once.
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         for request_id in range(5):
             call_add(connection, request_id)
         connection.close()
+        for sock in stalled:  # then the deadline closes every one of them
+            closed_by_server(sock, 10)
     lines_before_stop = len(process.stderr)
     process.popen.send_signal(signal.SIGTERM)
     assert process.wait() == 0, process.output()
-    # No line per abusive connection; one summary of them all, here at shutdown.
+    # No line per stalled connection: one summary of them all (here, at shutdown).
     assert lines_before_stop < 40, process.output()
-    summaries = [line for line in process.stderr if "sent no request" in line]
-    assert len(summaries) <= 1, process.output()
+    summary = (
+        "connections closed without a complete request head within 3 s: "
+        f"{stalled_count // 2} sent nothing, {stalled_count // 2} sent part of a head"
+    )
+    summaries = [line for line in process.stderr if "request head within" in line]
+    assert len(summaries) == 1, process.output()
+    assert summaries[0].endswith(f"INFO {PACKAGE}.connections: {summary}"), process.output()
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 

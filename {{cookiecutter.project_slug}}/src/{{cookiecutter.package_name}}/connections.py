@@ -64,11 +64,11 @@ class HeadTimeouts:
             self._summary = None
         if self.silent or self.partial:
             logger.info(
-                "closed %d connections that sent no request and %d that sent an incomplete "
-                "request head within %g s",
+                "connections closed without a complete request head within %g s: "
+                "%d sent nothing, %d sent part of a head",
+                self.header_timeout,
                 self.silent,
                 self.partial,
-                self.header_timeout,
             )
             self.silent = self.partial = 0
 
