@@ -1,10 +1,10 @@
 """Serving over stdio: how desktop and IDE clients run a local MCP server.
 
-The client starts ``{{ cookiecutter.project_slug }} --transport stdio`` as its child process,
-writes requests to its stdin and reads answers from its stdout, so stdout carries protocol
-messages and nothing else: every log line goes to stderr, which clients show as the server's
-log. The same tools as over HTTP; the HTTP-only settings (address, limits, auth) do not apply.
-The server ends, exit code 0, when the client closes stdin or sends SIGTERM or SIGINT.
+The client starts the command with ``--transport stdio`` as its child process, writes requests
+to its stdin and reads answers from its stdout, so stdout carries protocol messages and nothing
+else: every log line goes to stderr, which clients show as the server's log. The same tools as
+over HTTP; the HTTP-only settings (address, limits, auth) do not apply. The server ends, exit
+code 0, when the client closes stdin or sends SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
