@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from .client import LEGACY_PROTOCOL, call_tool, list_tool_names, over_stdio
-from .processes import CONSOLE_SCRIPT, EXIT_TIMEOUT, MODULE, clean_environment
+from .processes import CONSOLE_SCRIPT, EXIT_TIMEOUT, MODULE, PACKAGE, clean_environment
 from .test_cli import LOG_LINE
 
 STDIO_ARGS = ["--transport", "stdio"]
@@ -125,16 +125,20 @@ def test_http_only_settings_are_ignored(start_stdio: StartStdio) -> None:
         code, _, stderr = process.finish()
     assert code == 0, stderr
     assert_only_log_lines(stderr)
-    assert " WARNING " not in stderr, stderr
+    assert f" WARNING {PACKAGE}." not in stderr, stderr  # e.g. about binding 0.0.0.0
 
 
 def test_sigterm_exits_0_quietly(start_stdio: StartStdio) -> None:
+    """A client that gives up on a server still reading stdin stops it with SIGTERM."""
     process = start_stdio(*STDIO_ARGS)
     process.initialize()
     process.popen.send_signal(signal.SIGTERM)
+    # Only now close stdin: a server that waits for EOF instead of stopping fails the timeout.
+    assert process.popen.wait(timeout=EXIT_TIMEOUT) == 0
     code, _, stderr = process.finish()
     assert code == 0, stderr
     assert_only_log_lines(stderr)
+    assert stderr.splitlines()[-1].endswith("stopped by SIGTERM"), stderr
 
 
 @pytest.mark.anyio

@@ -10,6 +10,7 @@ code 0, when the client closes stdin or sends SIGTERM or SIGINT.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 
 import anyio
@@ -25,20 +26,23 @@ logger = logging.getLogger(__name__)
 
 def serve_stdio(settings: Settings) -> int:
     """Serve MCP on stdin/stdout until the client leaves; the exit code for ``main()``."""
-    server = create_server(settings)
-    register_tools(server)
-    # After the server is created: the SDK installs log handlers of its own when it is.
     configure_logging(settings.log_level)
     logger.info(
         "%s %s serving MCP on stdin/stdout (MCP SDK %s)", SERVER_NAME, __version__, SDK_VERSION
     )
-    # A client that stops the server with SIGTERM gets the same quiet exit as one that closes
-    # stdin, and Ctrl-C in a terminal no traceback.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        anyio.run(run_stdio, server)
-    except KeyboardInterrupt:
-        logger.info("stopped by a signal")
-    else:
-        logger.info("stdin closed, stopping")
+    server = create_server(settings)
+    register_tools(server)
+    signal.signal(signal.SIGTERM, _exit_at_once)
+    signal.signal(signal.SIGINT, _exit_at_once)
+    anyio.run(run_stdio, server)
+    logger.info("stdin closed, stopping")
     return 0
+
+
+def _exit_at_once(signum: int, frame: object) -> None:
+    # The SDK reads stdin in a worker thread that no cancellation interrupts, so an orderly
+    # shutdown would wait for input that never comes. A client sends SIGTERM only after closing
+    # stdin and waiting, so it expects no more answers: exit here, quietly and with 0.
+    logger.info("stopped by %s", signal.Signals(signum).name)
+    logging.shutdown()
+    os._exit(0)
