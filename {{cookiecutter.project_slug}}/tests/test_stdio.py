@@ -18,8 +18,20 @@ from typing import Any
 
 import pytest
 
+from {{ cookiecutter.package_name }} import SERVER_NAME
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, Settings, SettingsError
+
 from .client import LEGACY_PROTOCOL, call_tool, list_tool_names, over_stdio
-from .processes import CONSOLE_SCRIPT, EXIT_TIMEOUT, MODULE, PACKAGE, clean_environment
+from .processes import (
+    CONSOLE_SCRIPT,
+    EXIT_TIMEOUT,
+    MODULE,
+    PACKAGE,
+    UVICORN,
+    clean_environment,
+    run,
+)
 from .test_cli import LOG_LINE
 
 STDIO_ARGS = ["--transport", "stdio"]
@@ -163,3 +175,26 @@ async def test_the_sdk_stdio_client_lists_and_calls_the_tools(tmp_path: Path) ->
         stderr = errlog.read()
     assert reports == [(1, 2, "step 1 of 2"), (2, 2, "step 2 of 2")]
     assert_only_log_lines(stderr)
+
+
+def test_the_transport_is_a_flag_and_a_setting() -> None:
+    assert "--transport {http,stdio}" in run(*MODULE, "--help").stdout
+    result = run(*MODULE, env=clean_environment(TRANSPORT="carrier-pigeon"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{SERVER_NAME}: error: invalid setting ")
+    assert f"{ENV_PREFIX}TRANSPORT='carrier-pigeon'" in result.stderr
+
+
+def test_no_http_app_is_built_from_stdio_settings() -> None:
+    """Over stdio the auth settings may be unset, so an HTTP app must refuse such settings."""
+    with pytest.raises(SettingsError, match=f"{ENV_PREFIX}TRANSPORT='stdio'"):
+        create_app(Settings(transport="stdio"))
+    env = clean_environment(TRANSPORT="stdio")
+{% if cookiecutter.auth != "none" %}
+    env = {name: value for name, value in env.items() if "AUTH_" not in name}
+{% endif %}
+    result = run(*UVICORN, "--port", "0", env=env)
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        f"error: {ENV_PREFIX}TRANSPORT='stdio': this app serves HTTP"
+    ], result.stderr
