@@ -20,7 +20,11 @@ import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, Settings, SettingsError
+from {{ cookiecutter.package_name }}.settings import (
+    ENV_PREFIX,
+    Settings,
+    SettingsError,
+)
 
 from .client import LEGACY_PROTOCOL, call_tool, list_tool_names, over_stdio
 from .processes import (
