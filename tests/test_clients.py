@@ -132,8 +132,8 @@ class NpmTools:
 @pytest.fixture(scope="session")
 def npm_tools() -> NpmTools:
     """Install the pinned packages once; later runs (and the other xdist worker) reuse them."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        missing_tool("node and npm are not on PATH (the official clients need them)")
+    if not all(shutil.which(command) for command in ("node", "npm", "npx")):
+        missing_tool("node, npm and npx are not all on PATH (the official clients need them)")
     pins = " ".join(f"{name}@{version}" for name, version in sorted(NPM_PACKAGES.items()))
     root = NPM_CACHE / hashlib.sha256(pins.encode()).hexdigest()[:16]
     root.mkdir(parents=True, exist_ok=True)
@@ -353,3 +353,9 @@ def test_typescript_sdk_client(served: Served, npm_tools: NpmTools, transport: s
     args = [str(npm_tools.node), str(script), transport, *target]
     env = npm_tools.env(**served.token_env)
     assert run_json(args, npm_tools.root, env) == EXPECTED_TS_RESULT
+
+
+def test_the_clients_left_no_error_in_the_server_log(served: Served) -> None:
+    """Last for each server (module order): nothing the clients did was a server fault."""
+    errors = [line for line in served.log if " ERROR " in line or "Traceback" in line]
+    assert errors == [], "".join(served.log)
