@@ -20,6 +20,7 @@ import shutil
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 
 def remove_bearer_auth(project: Path, package: str) -> None:
@@ -35,6 +36,11 @@ def remove_oauth(project: Path, package: str) -> None:
 def remove_test_credentials(project: Path) -> None:
     """Remove the credentials every test presents; without auth there are none."""
     remove_paths(project, ["tests/credentials.py"])
+
+
+def remove_container(project: Path) -> None:
+    """Remove the container image's recipe: the Dockerfile and its build-context filter."""
+    remove_paths(project, ["Dockerfile", ".dockerignore"])
 
 
 def remove_paths(project_dir: Path, relative_paths: Iterable[str]) -> None:
@@ -66,13 +72,14 @@ def next_steps(answers: Mapping[str, str]) -> str:
     return steps
 
 
-def rendered_answers() -> dict[str, str]:
+def rendered_answers() -> dict[str, Any]:
     """Return the answers cookiecutter rendered into this file, decoded as data."""
     return {
         "project_slug": json.loads(r""" {{ cookiecutter.project_slug | tojson }} """),
         "package_name": json.loads(r""" {{ cookiecutter.package_name | tojson }} """),
         "mcp_sdk": json.loads(r""" {{ cookiecutter.mcp_sdk | tojson }} """),
         "auth": json.loads(r""" {{ cookiecutter.auth | tojson }} """),
+        "container": json.loads(r""" {{ cookiecutter.container | tojson }} """),
     }
 
 
@@ -86,6 +93,8 @@ def main() -> int:
         remove_oauth(project, package)
     if auth == "none":
         remove_test_credentials(project)
+    if not answers["container"]:
+        remove_container(project)
     print(next_steps(answers))
     return 0
 

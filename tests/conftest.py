@@ -35,3 +35,23 @@ def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def bake(cookiecutter_config: Path) -> Bake:
     """Provide the baker; session-scoped so module-scoped fixtures can use it."""
     return Bake(cookiecutter_config)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures tests recorded with ``record_property("figure", ...)``.
+
+    Figures are reported, not asserted; properties travel with the test reports, so this works
+    under pytest-xdist too, where a worker's own output is not shown.
+    """
+    figures = [
+        str(value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "figure"
+    ]
+    if figures:
+        terminalreporter.write_sep("-", "figures")
+        for line in figures:
+            terminalreporter.write_line(line)

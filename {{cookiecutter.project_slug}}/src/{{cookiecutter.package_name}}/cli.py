@@ -10,21 +10,19 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import socket
 import sys
 from collections.abc import Sequence
 from typing import Any, get_args
 
-import uvicorn
-
 from . import SERVER_NAME, __version__
-from .app import create_app
+from .connections import raise_open_file_limit
 from .logs import configure_logging
 from .sdk import SDK_VERSION
+from .server import serve
 from .settings import ENV_PREFIX, LogLevel, Settings, SettingsError, Transport, load_settings
-from .shutdown import GracefulServer
 from .stdio import serve_stdio
+from .workers import Supervisor
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +36,7 @@ def parse_args(argv: Sequence[str] | None) -> dict[str, Any]:
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="TCP port; 0 picks a free one (default 8000)")
     parser.add_argument("--log-level", choices=get_args(LogLevel), help="default info")
+    parser.add_argument("--workers", type=int, help="server processes sharing the port (default 1)")
     parser.add_argument(
         "--transport",
         choices=get_args(Transport),
@@ -80,26 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         port,
         SDK_VERSION,
     )
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        log_level=settings.log_level,
-        # Limits and proxy trust from the settings; `uvicorn pkg.app:app` users pass the same as
-        # flags (README, "Security"). h11, whose parser bounds a head that is still arriving.
-        http="h11",
-        h11_max_incomplete_event_size=settings.max_header_bytes,
-        limit_concurrency=settings.limit_concurrency,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+    logger.info(
+        "up to %d open files per process; a request head must arrive within %g s",
+        raise_open_file_limit(),
+        settings.header_timeout,
     )
-    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler
-    # it found. Finding these, it re-raises into a no-op: a clean shutdown exits 0, quietly.
-    signal.signal(signal.SIGTERM, _after_shutdown)
-    signal.signal(signal.SIGINT, _after_shutdown)
-    GracefulServer(config, app.state.guard, settings.shutdown_grace).run(sockets=[sock])
+    if settings.workers > 1:
+        return Supervisor(settings, sock).run()
+    serve(settings, sock)
     return 0
-
-
-def _after_shutdown(signum: int, frame: object) -> None:
-    logger.debug("stopped by %s", signal.Signals(signum).name)

@@ -142,23 +142,26 @@ class DisconnectGuard:
 
         chunks: list[bytes] = []
         received = 0
-        with anyio.move_on_after(self.body_timeout) as deadline:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    _log_early_disconnect(scope, received, declared, started)
-                    return
-                chunk: bytes = message.get("body", b"")
-                received += len(chunk)
-                if received > self.max_body_bytes:
-                    detail = f"over {self.max_body_bytes} bytes streamed"
-                    _log_rejected(scope, "body too large", detail, started)
-                    await _send_response(send, 413, self._too_large, close=True)
-                    return
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-        if deadline.cancelled_caught:
+        # asyncio's own timeout rather than an anyio cancel scope: this runs for every request,
+        # and uvicorn always runs the app on asyncio.
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        _log_early_disconnect(scope, received, declared, started)
+                        return
+                    chunk: bytes = message.get("body", b"")
+                    received += len(chunk)
+                    if received > self.max_body_bytes:
+                        detail = f"over {self.max_body_bytes} bytes streamed"
+                        _log_rejected(scope, "body too large", detail, started)
+                        await _send_response(send, 413, self._too_large, close=True)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
             detail = f"{received} of {_of(declared)} bytes received"
             _log_rejected(scope, "body timed out", detail, started)
             await _send_response(send, 408, self._timed_out, close=True)
@@ -252,7 +255,7 @@ class DisconnectGuard:
         response_started = False
         final_body_sending = False
         client_gone = False
-        response_done = anyio.Event()
+        response_done = asyncio.Event()
         bytes_sent = 0
 
         async def replay_receive() -> Message:

@@ -6,6 +6,10 @@ import logging
 import sys
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Loggers of the SDK that write a line per request at INFO ("Terminating session: None",
+# "Processing request of type ..."): noise next to uvicorn's access line, and a cost on the
+# request path. Their warnings and errors still come through; at DEBUG, everything does.
+SDK_PER_REQUEST_LOGGERS = ("mcp.server.streamable_http", "mcp.server.lowlevel.server")
 
 
 class OneLineFormatter(logging.Formatter):
@@ -33,5 +37,8 @@ def configure_logging(level: str) -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    chatter_level = logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING
+    for name in SDK_PER_REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(chatter_level)
     # Warnings from dependencies become log records too, so stderr stays one line per record.
     logging.captureWarnings(True)

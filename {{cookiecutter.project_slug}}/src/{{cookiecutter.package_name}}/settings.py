@@ -99,8 +99,26 @@ class Settings(BaseSettings):
     )
     limit_concurrency: int = Field(
         default=1000,
-        gt=1,
-        description="Open connections (or running requests) beyond which uvicorn answers 503.",
+        gt=0,
+        description="HTTP requests in flight per process beyond which the service answers 503.",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a connection has to send a complete request head; then it is closed.",
+    )
+    keep_alive_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a connection may stay idle between requests before it is closed.",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes sharing the port, each with its own limits and drain.",
     )
     max_header_bytes: int = Field(
         default=16 * 1024,

@@ -1,0 +1,577 @@
+"""Slow tier: build each SDK line's image on a real Docker engine, run it, stop it.
+
+No image registry is reachable from CI, so the official ``python:3.12-slim`` cannot be pulled.
+The tests build a stand-in base instead: ``debootstrap --variant=minbase`` of the Debian suite
+this machine's apt uses, with python3, its venv module and pip, imported with ``docker import``.
+If this machine reaches PyPI through a TLS-intercepting proxy, the stand-in carries the
+machine's CA bundle and points ``SSL_CERT_FILE``/``PIP_CERT`` at it, so the generated Dockerfile
+stays as it would be anywhere. The stand-in is tagged with a hash of its recipe and reused while
+that tag exists, so only the first run pays for debootstrap.
+
+Each SDK line's bake is built with the ``docker build`` command of its README (plus
+``--network host`` and ``--build-arg BASE_IMAGE=<stand-in>``) and run with the README's
+host-network ``docker run`` command on a free loopback port: every container is on the host's
+network bound to 127.0.0.1, or in a network namespace of its own, and is removed afterwards.
+
+Without a Docker engine (or debootstrap, or root) these tests skip and say how to enable them;
+under ``CI=true`` they fail instead, since ``.ci/run`` installs and starts the engine. Figures
+(image size, build and start-up times, call latency) are recorded as test properties and printed
+at the end of the run (``tests/conftest.py``); they are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import http.client
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _support import Bake, CommandResult, run
+
+# Each test sees both SDK lines' images; one worker builds them, one after the other, so the
+# second build reuses the first one's uv layer and both reuse the stand-in.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("container")]
+
+IN_CI = os.environ.get("CI", "").lower() in {"true", "1"}
+HOW_TO_ENABLE = (
+    "to run them, as root: apt-get install -y docker.io debootstrap, start "
+    "`dockerd --bridge=none --iptables=false` in the background, wait for `docker info` "
+    "(what .ci/run does)"
+)
+PREFIX = "MY_MCP_SERVER_"
+PROTOCOL = "2025-06-18"
+
+STANDIN_PACKAGES = ("python3", "python3-venv", "python3-pip", "ca-certificates")
+STANDIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+STANDIN_CA = "/etc/ssl/certs/ca-certificates.crt"
+# Bump when the way the stand-in is made changes, so a cached one is not reused.
+STANDIN_RECIPE_VERSION = 1
+
+DOCKER_TIMEOUT = 60.0
+BUILD_TIMEOUT = 900.0
+READY_TIMEOUT = 30.0
+
+
+def unavailable(reason: str) -> None:
+    """Skip with the way to enable these tests, or fail under CI, where they must run."""
+    if IN_CI:
+        pytest.fail(f"{reason}; CI=true, so the container tests must run ({HOW_TO_ENABLE})")
+    pytest.skip(f"{reason}; {HOW_TO_ENABLE}")
+
+
+def docker(*args: str, timeout: float = DOCKER_TIMEOUT, cwd: Path | None = None) -> CommandResult:
+    """Run a docker command, capturing its output."""
+    return run(["docker", *args], cwd=cwd or Path.cwd(), timeout=timeout)
+
+
+def docker_ok(*args: str, timeout: float = DOCKER_TIMEOUT, cwd: Path | None = None) -> str:
+    """Run a docker command that must succeed; return its output."""
+    result = docker(*args, timeout=timeout, cwd=cwd)
+    if result.returncode != 0:
+        pytest.fail(result.describe(), pytrace=False)
+    return result.output
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    """Require a Docker engine that answers, and what building the stand-in needs."""
+    if shutil.which("docker") is None:
+        unavailable("no docker command")
+    info = docker("info", "--format", "{{.ServerVersion}}", timeout=20)
+    if info.returncode != 0:
+        unavailable(f"no Docker engine answers (`docker info`: {info.output.strip()[-300:]})")
+    if shutil.which("debootstrap") is None:
+        unavailable("no debootstrap, which builds the stand-in base image")
+    if os.geteuid() != 0:
+        unavailable("debootstrap needs root")
+
+
+def debian_source() -> tuple[str, str]:
+    """Return the Debian mirror and suite this machine's apt is configured with."""
+    files = [Path("/etc/apt/sources.list")]
+    files += sorted(Path("/etc/apt/sources.list.d").glob("*.list"))
+    files += sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
+    for path in files:
+        if not path.is_file():
+            continue
+        text = path.read_text("utf-8", errors="replace")
+        # One-line style: deb [options] URI SUITE COMPONENTS...
+        for match in re.finditer(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)", text, re.MULTILINE):
+            uri, suite = match.groups()
+            if uri.rstrip("/").endswith("/debian") and "-" not in suite:
+                return uri, suite
+        # deb822 style: stanzas of Types, URIs, Suites, ...
+        for stanza in re.split(r"\n\s*\n", text):
+            fields = dict(re.findall(r"^([A-Za-z-]+):\s*(.*)$", stanza, re.MULTILINE))
+            if "deb" not in fields.get("Types", "").split():
+                continue
+            uris = [uri for uri in fields.get("URIs", "").split() if "/debian" in uri]
+            suites = [suite for suite in fields.get("Suites", "").split() if "-" not in suite]
+            if uris and suites and uris[0].rstrip("/").endswith("/debian"):
+                return uris[0], suites[0]
+    unavailable("no Debian archive in /etc/apt/sources.list*, so no stand-in base to build")
+    raise AssertionError("unreachable")
+
+
+def ca_bundle() -> Path | None:
+    """Return the CA bundle this machine's pip and uv trust (a proxy's CA may be in it)."""
+    for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value)
+    default = Path(STANDIN_CA)
+    return default if default.is_file() else None
+
+
+@pytest.fixture(scope="session")
+def standin(engine: None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the stand-in base image's tag; built once, reused while its recipe is unchanged."""
+    mirror, suite = debian_source()
+    bundle = ca_bundle()
+    changes = [f"ENV PATH={STANDIN_PATH}", "ENV LANG=C.UTF-8", 'CMD ["python3"]']
+    if bundle is not None:
+        changes += [f"ENV SSL_CERT_FILE={STANDIN_CA}", f"ENV PIP_CERT={STANDIN_CA}"]
+    recipe = {
+        "version": STANDIN_RECIPE_VERSION,
+        "mirror": mirror,
+        "suite": suite,
+        "packages": STANDIN_PACKAGES,
+        "changes": changes,
+        "ca": hashlib.sha256(bundle.read_bytes()).hexdigest() if bundle else None,
+    }
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    tag = f"mcp-template-standin:{suite}-{digest}"
+    # Runs in parallel (xdist workers, other checkouts on this machine) build it only once.
+    with (Path(tempfile.gettempdir()) / "mcp-template-standin.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if docker("image", "inspect", tag).returncode != 0:
+            build_standin(tag, mirror, suite, bundle, changes, tmp_path_factory.mktemp("standin"))
+    return tag
+
+
+def build_standin(
+    tag: str, mirror: str, suite: str, bundle: Path | None, changes: list[str], work: Path
+) -> None:
+    """Debootstrap a minimal Debian with Python into ``work`` and import it as ``tag``."""
+    rootfs = work / "rootfs"
+    debootstrap = run(
+        [
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={','.join(STANDIN_PACKAGES)}",
+            suite,
+            str(rootfs),
+            mirror,
+        ],
+        cwd=work,
+        timeout=BUILD_TIMEOUT,
+    )
+    if debootstrap.returncode != 0:
+        pytest.fail(debootstrap.describe(), pytrace=False)
+    if bundle is not None:
+        shutil.copyfile(bundle, rootfs / STANDIN_CA.lstrip("/"))
+    for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+        for entry in (rootfs / cache).glob("*"):
+            if entry.is_file():
+                entry.unlink()
+    tarball = work / "rootfs.tar"
+    tar = run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(tarball), "."], cwd=work)
+    if tar.returncode != 0:
+        pytest.fail(tar.describe(), pytrace=False)
+    shutil.rmtree(rootfs)
+    change_args = [arg for change in changes for arg in ("--change", change)]
+    docker_ok("import", *change_args, str(tarball), tag, timeout=BUILD_TIMEOUT)
+    tarball.unlink()
+
+
+def readme_commands(readme: str) -> list[list[str]]:
+    """Return the `docker ...` lines of the README's Container section, split like a shell."""
+    assert "\n## Container\n" in readme, "the generated README has no Container section"
+    section = readme.split("\n## Container\n", 1)[1].split("\n## ", 1)[0]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.startswith("docker "):
+                commands.append(shlex.split(line))
+    return commands
+
+
+def replaced(argv: list[str], old: str, new: str) -> list[str]:
+    """Replace the one argument ``old`` by ``new``; the README's command must have ``old``."""
+    assert argv.count(old) == 1, f"expected one {old!r} in the README's {shlex.join(argv)}"
+    return [new if arg == old else arg for arg in argv]
+
+
+@dataclass(frozen=True)
+class Image:
+    """One SDK line's bake, built into an image, and the README command that runs it."""
+
+    sdk: str
+    tag: str
+    slug: str
+    run_command: list[str]
+    build_seconds: float
+    cached_steps: int
+    size_bytes: int
+    base_size_bytes: int
+
+
+@pytest.fixture(scope="module", params=["2.x", "1.x"])
+def image(
+    request: pytest.FixtureRequest,
+    bake: Bake,
+    standin: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Image]:
+    """Bake one SDK line, build it on the stand-in with its README's command; removed after."""
+    sdk: str = request.param
+    path = bake(tmp_path_factory.mktemp(f"container-{sdk}"), mcp_sdk=sdk)
+    commands = readme_commands((path / "README.md").read_text("utf-8"))
+    (build,) = [argv for argv in commands if argv[:2] == ["docker", "build"]]
+    (host_run,) = [argv for argv in commands if argv[:2] == ["docker", "run"] and "host" in argv]
+    slug = path.name
+    tag = f"mcp-template-test-{slug}-{sdk.replace('.', '')}:{uuid.uuid4().hex[:8]}"
+    build = replaced(build, slug, tag)
+    build[2:2] = ["--network", "host", "--build-arg", f"BASE_IMAGE={standin}"]
+    started = time.monotonic()
+    output = docker_ok(*build[1:], timeout=BUILD_TIMEOUT, cwd=path)
+    build_seconds = time.monotonic() - started
+    # The legacy builder says "Using cache" for each reused step, BuildKit "CACHED".
+    cached_steps = len(re.findall(r"Using cache|CACHED", output))
+    try:
+        size = int(docker_ok("image", "inspect", "--format", "{{.Size}}", tag))
+        base_size = int(docker_ok("image", "inspect", "--format", "{{.Size}}", standin))
+        yield Image(sdk, tag, slug, host_run, build_seconds, cached_steps, size, base_size)
+    finally:
+        # Only the tag: the untagged layers below it are build cache that a build running in
+        # parallel may be using.
+        docker("image", "rm", "--no-prune", tag)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Container:
+    """A running container of the image, on the host's network at 127.0.0.1:port."""
+
+    name: str
+    port: int
+    started_at: float
+
+    def logs(self) -> str:
+        """Return what the container has written to stdout and stderr so far."""
+        return docker_ok("logs", self.name)
+
+    def log_lines(self, level: str) -> list[str]:
+        """Return the service's log records at ``level`` (format: date time LEVEL logger: ...)."""
+        return [
+            line
+            for line in self.logs().splitlines()
+            if len(line.split()) > 2 and line.split()[2] == level
+        ]
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+        """Poll ``condition`` until it holds; fail saying ``what`` did not happen, with the log."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} within {timeout:g} s; log:\n{self.logs()}", pytrace=False)
+            time.sleep(0.1)
+
+    def connection(self, timeout: float = 30) -> http.client.HTTPConnection:
+        """Open a keep-alive HTTP connection to the service."""
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+
+def healthz(port: int) -> bool:
+    """Whether GET /healthz on 127.0.0.1:port answers 200 right now."""
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
+        finally:
+            connection.close()
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def start(image: Image, tmp_path: Path) -> Iterator[Callable[..., Container]]:
+    """Start containers with the README's host-network command on free ports; removed after.
+
+    Settings beyond the README's go in through ``--env-file``, as the README says to pass them.
+    """
+    names: list[str] = []
+
+    def start_container(**settings: str) -> Container:
+        port = free_port()
+        name = f"mcp-template-test-{uuid.uuid4().hex[:12]}"
+        argv = replaced(image.run_command, f"{PREFIX}PORT=8000", f"{PREFIX}PORT={port}")
+        argv = replaced(argv, image.slug, image.tag)
+        argv.remove("--rm")  # kept until the finalizer, so its log and exit code can be read
+        env_file = tmp_path / f"{name}.env"
+        env_file.write_text("".join(f"{PREFIX}{k}={v}\n" for k, v in settings.items()), "utf-8")
+        argv[2:2] = ["--detach", "--name", name, "--env-file", str(env_file)]
+        started_at = time.monotonic()
+        names.append(name)
+        docker_ok(*argv[1:])
+        container = Container(name, port, started_at)
+        deadline = started_at + READY_TIMEOUT
+        while not healthz(port):
+            state = docker_ok("inspect", "--format", "{{.State.Status}}", name).strip()
+            if state != "running" or time.monotonic() > deadline:
+                pytest.fail(f"container {state}, /healthz not answering; log:\n{container.logs()}")
+            time.sleep(0.05)
+        return container
+
+    yield start_container
+    for name in names:
+        docker("rm", "--force", name)
+
+
+def rpc(
+    connection: http.client.HTTPConnection,
+    method: str,
+    params: dict[str, Any],
+    request_id: int,
+    on_headers: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    """Send one JSON-RPC request over ``connection``; return its response, from JSON or SSE.
+
+    ``on_headers`` runs when the response's headers are in: for an SSE answer, that is when
+    the service has started on the request.
+    """
+    body = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+    connection.request("POST", "/mcp", body.encode(), headers=request_headers())
+    response = connection.getresponse()
+    on_headers()
+    text = response.read().decode()
+    assert response.status == 200, (response.status, text)
+    if response.getheader("content-type", "").startswith("application/json"):
+        messages = [json.loads(text)]
+    else:
+        messages = [
+            json.loads(line.removeprefix("data:"))
+            for line in text.splitlines()
+            if line.startswith("data:") and line.removeprefix("data:").strip()
+        ]
+    answers: list[dict[str, Any]] = [
+        message for message in messages if message.get("id") == request_id
+    ]
+    assert len(answers) == 1, text
+    return answers[0]
+
+
+def request_headers() -> dict[str, str]:
+    """Return the headers of a handshake-era MCP request (both SDK lines speak it)."""
+    return {
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+        "mcp-protocol-version": PROTOCOL,
+    }
+
+
+def add(connection: http.client.HTTPConnection, request_id: int = 1) -> object:
+    """Call the bake's ``add`` tool with 2 and 3; return the structured result."""
+    params = {"name": "add", "arguments": {"a": 2, "b": 3}}
+    return rpc(connection, "tools/call", params, request_id)["result"]["structuredContent"]
+
+
+def test_image_is_small_and_carries_no_build_tools(
+    image: Image, record_property: Callable[[str, object], None]
+) -> None:
+    """The runtime stage has the virtualenv, not uv; size and build time are reported."""
+    check = (
+        "import importlib.util, os, shutil, sys; "
+        "sys.exit(shutil.which('uv') is not None or os.path.exists('/opt/uv') "
+        "or importlib.util.find_spec('uv') is not None)"
+    )
+    docker_ok("run", "--rm", "--network", "none", "--entrypoint", "python3", image.tag, "-c", check)
+    record_property("figure", f"{image.sdk} image size: {image.size_bytes / 1e6:.0f} MB")
+    added = (image.size_bytes - image.base_size_bytes) / 1e6
+    record_property("figure", f"{image.sdk} image over the stand-in base: {added:.0f} MB")
+    record_property(
+        "figure",
+        f"{image.sdk} image build: {image.build_seconds:.1f} s "
+        f"({image.cached_steps} steps reused from the build cache)",
+    )
+
+
+def test_defaults_bind_every_interface_run_as_non_root_and_report_healthy(
+    image: Image, record_property: Callable[[str, object], None]
+) -> None:
+    """With the image's own settings, in a network namespace of its own: healthy, uid 10001."""
+    name = f"mcp-template-test-{uuid.uuid4().hex[:12]}"
+    started = time.monotonic()
+    docker_ok(
+        "run", "--detach", "--name", name, "--network", "none", "--health-interval", "1s", image.tag
+    )
+    try:
+        status = ""
+        while status != "healthy":
+            status = docker_ok("inspect", "--format", "{{.State.Health.Status}}", name).strip()
+            assert status in {"starting", "healthy"}, docker_ok("logs", name)
+            assert time.monotonic() - started < READY_TIMEOUT, docker_ok("logs", name)
+            time.sleep(0.1)
+        record_property(
+            "figure", f"{image.sdk} docker run to healthy: {time.monotonic() - started:.1f} s"
+        )
+        assert docker_ok("exec", name, "id", "-u").strip() == "10001"
+        assert (
+            docker_ok("inspect", "--format", "{{.Config.User}}", image.tag).strip() == "10001:10001"
+        )
+        log = docker_ok("logs", name)
+        assert "listening on http://0.0.0.0:8000/mcp" in log, log
+        # The one WARNING the README describes: every interface, but no ALLOWED_HOSTS yet.
+        (warning,) = [line for line in log.splitlines() if " WARNING " in line]
+        assert f"{PREFIX}ALLOWED_HOSTS" in warning, log
+        assert " ERROR " not in log, log
+    finally:
+        docker("rm", "--force", name)
+
+
+def test_container_answers_health_and_tool_calls(
+    start: Callable[..., Container], image: Image, record_property: Callable[[str, object], None]
+) -> None:
+    """The README's host-network command: /healthz and a tools/call answer; nothing logged."""
+    container = start()
+    record_property(
+        "figure",
+        f"{image.sdk} docker run to /healthz answering: "
+        f"{time.monotonic() - container.started_at:.2f} s",
+    )
+    with closing(container.connection()) as connection:
+        assert add(connection) == {"result": 5.0}
+    assert container.log_lines("WARNING") == [], container.logs()
+    assert container.log_lines("ERROR") == [], container.logs()
+
+
+def test_allowed_hosts_come_from_an_env_file(start: Callable[..., Container]) -> None:
+    """The README's --env-file way in: ALLOWED_HOSTS lets that name in; others still get 421."""
+    container = start(ALLOWED_HOSTS="mcp.internal.example")
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+    statuses = {}
+    for host in ("mcp.internal.example", f"127.0.0.1:{container.port}", "other.example"):
+        with closing(container.connection()) as connection:
+            connection.request("POST", "/mcp", body, headers={**request_headers(), "host": host})
+            response = connection.getresponse()
+            response.read()
+            statuses[host] = response.status
+    assert statuses == {
+        "mcp.internal.example": 200,
+        f"127.0.0.1:{container.port}": 200,
+        "other.example": 421,
+    }
+    assert container.log_lines("ERROR") == [], container.logs()
+
+
+def test_docker_stop_lets_a_long_call_finish(
+    start: Callable[..., Container], image: Image, record_property: Callable[[str, object], None]
+) -> None:
+    """`docker stop` mid-call: the call's answer arrives, the container exits 0, no ERROR."""
+    container = start()
+    outcome: dict[str, Any] = {}
+    running = threading.Event()
+
+    def long_call() -> None:
+        connection = container.connection()
+        try:
+            params = {"name": "long_task", "arguments": {"seconds": 3, "steps": 3}}
+            outcome["answer"] = rpc(connection, "tools/call", params, 7, on_headers=running.set)
+        except Exception as exc:  # reported by the assertion below
+            outcome["error"] = repr(exc)
+        finally:
+            connection.close()
+
+    caller = threading.Thread(target=long_call)
+    caller.start()
+    # The SSE answer's headers: the tool is running in the container now.
+    assert running.wait(10), (outcome, container.logs())
+    time.sleep(0.5)
+    stopping = time.monotonic()
+    docker_ok("stop", "--time", "30", container.name, timeout=60)
+    record_property(
+        "figure",
+        f"{image.sdk} docker stop with a 3 s call in flight: {time.monotonic() - stopping:.1f} s",
+    )
+    caller.join(30)
+    log = container.logs()
+    assert "error" not in outcome, (outcome, log)
+    result = outcome["answer"]["result"]
+    assert result["isError"] is False, (result, log)
+    assert "done after 3 seconds" in json.dumps(result), (result, log)
+    exit_code = docker_ok("inspect", "--format", "{{.State.ExitCode}}", container.name).strip()
+    assert exit_code == "0", log
+    assert "SIGTERM: finishing the requests in flight" in log, log
+    assert container.log_lines("ERROR") == [], log
+    assert "Traceback" not in log, log
+
+
+def test_client_leaving_mid_body_logs_one_warning(start: Callable[..., Container]) -> None:
+    """The truncated-body regression scenario against the container: one WARNING, no ERROR."""
+    container = start()
+    params = {"name": "add", "arguments": {"a": 2, "b": 3}}
+    body = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": params})
+    head = ["POST /mcp HTTP/1.1", f"host: 127.0.0.1:{container.port}", "content-length: 10000"]
+    head += [f"{name}: {value}" for name, value in request_headers().items()]
+    data = ("\r\n".join(head) + "\r\n\r\n").encode() + body.encode()[: len(body) // 2]
+    with socket.create_connection(("127.0.0.1", container.port), timeout=10) as sock:
+        sock.sendall(data)
+        time.sleep(0.2)
+    container.wait_for(lambda: bool(container.log_lines("WARNING")), "no WARNING")
+    with closing(container.connection()) as connection:
+        assert add(connection, request_id=3) == {"result": 5.0}
+    time.sleep(0.3)  # room for anything else the service might log about the first request
+    (warning,) = container.log_lines("WARNING")
+    assert "client disconnected before its request body was complete" in warning
+    assert "of 10000 bytes" in warning
+    assert container.log_lines("ERROR") == [], container.logs()
+    assert "Traceback" not in container.logs()
+
+
+def test_sequential_calls_on_one_connection_are_fast(
+    start: Callable[..., Container], image: Image, record_property: Callable[[str, object], None]
+) -> None:
+    """20 tools/call add over one keep-alive connection: no 40 ms Nagle/delayed-ACK stalls."""
+    container = start()
+    timings = []
+    connection = container.connection()
+    try:
+        add(connection, request_id=1)  # warm up: imports, first-call caches
+        for request_id in range(2, 22):
+            started = time.perf_counter()
+            assert add(connection, request_id=request_id) == {"result": 5.0}
+            timings.append(time.perf_counter() - started)
+    finally:
+        connection.close()
+    median_ms = statistics.median(timings) * 1000
+    record_property(
+        "figure",
+        f"{image.sdk} tools/call add, 20 in a row on one connection: median {median_ms:.1f} ms, "
+        f"max {max(timings) * 1000:.1f} ms",
+    )
+    assert median_ms < 20, f"median {median_ms:.1f} ms: {[round(t * 1000, 1) for t in timings]}"
