@@ -19,17 +19,19 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 import pytest
 {% if cookiecutter.mcp_sdk == "2.x" %}
-from mcp import Client
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 {% if cookiecutter.auth != "none" %}
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 {% endif %}
 {% else %}
-from mcp import ClientSession
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 {% if cookiecutter.auth != "none" %}
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -132,6 +134,29 @@ async def over_http(url: str) -> AsyncIterator[Session]:
         ClientSession(read, write) as session,
     ):
 {% endif %}
+        await session.initialize()
+        yield session
+{% endif %}
+
+
+@asynccontextmanager
+async def over_stdio(
+    command: str, args: list[str], env: dict[str, str], errlog: TextIO
+) -> AsyncIterator[Session]:
+    """A client that starts the server as its child process and talks over stdin/stdout.
+
+    The child's environment is the SDK's minimal default (PATH, HOME, ...) plus ``env``, as a
+    desktop client starts it; its stderr goes to ``errlog``.
+    """
+    params = StdioServerParameters(command=command, args=args, env=env)
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    async with Client(stdio_client(params, errlog=errlog)) as client:
+        yield client
+{% else %}
+    async with (
+        stdio_client(params, errlog=errlog) as (read, write),
+        ClientSession(read, write) as session,
+    ):
         await session.initialize()
         yield session
 {% endif %}

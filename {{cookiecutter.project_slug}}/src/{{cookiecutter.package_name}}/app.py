@@ -39,7 +39,7 @@ from .sdk import (
     session_manager,
 )
 from .security import HeaderLimit, exposure_warning
-from .settings import Settings, SettingsError, load_settings
+from .settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from .tools import register_tools
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     disconnect guard on ``app.state.guard`` for a graceful shutdown to drain.
     """
     settings = settings or load_settings()
+    if settings.transport != "http":
+        # Over stdio the auth settings may be unset: never build an HTTP app from them.
+        raise SettingsError(f"{ENV_PREFIX}TRANSPORT={settings.transport!r}: this app serves HTTP")
     if warning := exposure_warning(settings):
         logger.warning(warning)
     server = create_server(settings)
@@ -106,10 +109,10 @@ def __getattr__(name: str) -> Starlette:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
         settings = load_settings()
+        configure_logging(settings.log_level)
+        built = create_app(settings)
     except SettingsError as exc:
         # One clear line instead of a traceback, however the server is started.
         raise SystemExit(f"error: {exc}") from None
-    configure_logging(settings.log_level)
-    built = create_app(settings)
     globals()["app"] = built
     return built

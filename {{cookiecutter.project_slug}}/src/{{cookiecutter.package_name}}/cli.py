@@ -20,7 +20,8 @@ from .connections import raise_open_file_limit
 from .logs import configure_logging
 from .sdk import SDK_VERSION
 from .server import serve
-from .settings import ENV_PREFIX, LogLevel, Settings, SettingsError, load_settings
+from .settings import ENV_PREFIX, LogLevel, Settings, SettingsError, Transport, load_settings
+from .stdio import serve_stdio
 from .workers import Supervisor
 
 logger = logging.getLogger(__name__)
@@ -29,13 +30,18 @@ logger = logging.getLogger(__name__)
 def parse_args(argv: Sequence[str] | None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(
         prog=SERVER_NAME,
-        description=f"Serve {SERVER_NAME} over stateless streamable HTTP at /mcp.",
+        description=f"Serve {SERVER_NAME} over stateless streamable HTTP at /mcp or over stdio.",
         epilog=f"Every setting can also be given as an {ENV_PREFIX}* environment variable.",
     )
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="TCP port; 0 picks a free one (default 8000)")
     parser.add_argument("--log-level", choices=get_args(LogLevel), help="default info")
     parser.add_argument("--workers", type=int, help="server processes sharing the port (default 1)")
+    parser.add_argument(
+        "--transport",
+        choices=get_args(Transport),
+        help="http (default) or stdio, for clients that start the server themselves",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     return {name: value for name, value in vars(args).items() if value is not None}
@@ -53,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"{SERVER_NAME}: error: {exc}", file=sys.stderr)
         return 2
+    if settings.transport == "stdio":
+        return serve_stdio(settings)
     configure_logging(settings.log_level)
     try:
         sock = bind(settings)

@@ -73,6 +73,8 @@ def create_server(settings: Settings) -> Server:
 {% if cookiecutter.mcp_sdk == "2.x" %}
     # 2.x takes the transport options (stateless, JSON responses) in create_http_app.
 {% if cookiecutter.auth == "oauth" %}
+    if settings.transport == "stdio":  # the client started this process: no HTTP, no OAuth
+        return MCPServer(name=SERVER_NAME, version=__version__)
     return MCPServer(
         name=SERVER_NAME,
         version=__version__,
@@ -84,6 +86,10 @@ def create_server(settings: Settings) -> Server:
     return MCPServer(name=SERVER_NAME, version=__version__)
 {% endif %}
 {% else %}
+{% if cookiecutter.auth == "oauth" %}
+    if settings.transport == "stdio":  # the client started this process: no HTTP, no OAuth
+        return FastMCP(SERVER_NAME)
+{% endif %}
     return FastMCP(
         SERVER_NAME,
         stateless_http=True,
@@ -114,6 +120,11 @@ def create_http_app(server: Server, settings: Settings) -> Starlette:
 def session_manager(server: Server) -> StreamableHTTPSessionManager:
     """The manager whose ``run()`` must be entered before ``/mcp`` can answer."""
     return server.session_manager
+
+
+async def run_stdio(server: Server) -> None:
+    """Serve one client over stdin/stdout until it closes stdin."""
+    await server.run_stdio_async()
 {% if cookiecutter.mcp_sdk == "2.x" %}
 
 

@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+Transport = Literal["http", "stdio"]
 
 # Lists come from the environment as ``a,b,c``: NoDecode stops pydantic-settings from expecting
 # JSON, and ``_split_commas`` does the splitting.
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
+    # First, so that the validators below can tell whether the HTTP-only settings matter.
+    transport: Transport = Field(
+        default="http",
+        description="http: serve /mcp over streamable HTTP; stdio: one client on stdin/stdout.",
+    )
     host: str = Field(default="127.0.0.1", min_length=1, description="Address to bind.")
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port (0 picks a free one).")
     log_level: LogLevel = Field(default="info", description="Lowest level written to stderr.")
@@ -183,8 +189,12 @@ class Settings(BaseSettings):
 
     @field_validator("auth_tokens")
     @classmethod
-    def _check_tokens(cls, tokens: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+    def _check_tokens(
+        cls, tokens: tuple[SecretStr, ...], info: ValidationInfo
+    ) -> tuple[SecretStr, ...]:
         # Messages say what is wrong, never which token: the error line must not leak one.
+        if not tokens and info.data.get("transport") == "stdio":
+            return tokens  # over stdio the client started this process: no HTTP, no tokens
         if not tokens:
             raise ValueError("required but not set: give one or more comma-separated tokens")
         for token in tokens:
@@ -199,7 +209,9 @@ class Settings(BaseSettings):
 
     @field_validator("auth_issuer", "auth_jwks_url", "auth_resource_url")
     @classmethod
-    def _check_url(cls, url: str) -> str:
+    def _check_url(cls, url: str, info: ValidationInfo) -> str:
+        if not url and info.data.get("transport") == "stdio":
+            return url  # over stdio the client started this process: no HTTP, no OAuth
         if not url:
             raise ValueError("required but not set")
         if not URL_RE.fullmatch(url):

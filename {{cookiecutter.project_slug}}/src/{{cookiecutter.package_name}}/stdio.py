@@ -1,0 +1,48 @@
+"""Serving over stdio: how desktop and IDE clients run a local MCP server.
+
+The client starts the command with ``--transport stdio`` as its child process, writes requests
+to its stdin and reads answers from its stdout, so stdout carries protocol messages and nothing
+else: every log line goes to stderr, which clients show as the server's log. The same tools as
+over HTTP; the HTTP-only settings (address, limits, auth) do not apply. The server ends, exit
+code 0, when the client closes stdin or sends SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+import anyio
+
+from . import SERVER_NAME, __version__
+from .logs import configure_logging
+from .sdk import SDK_VERSION, create_server, run_stdio
+from .settings import Settings
+from .tools import register_tools
+
+logger = logging.getLogger(__name__)
+
+
+def serve_stdio(settings: Settings) -> int:
+    """Serve MCP on stdin/stdout until the client leaves; the exit code for ``main()``."""
+    configure_logging(settings.log_level)
+    logger.info(
+        "%s %s serving MCP on stdin/stdout (MCP SDK %s)", SERVER_NAME, __version__, SDK_VERSION
+    )
+    server = create_server(settings)
+    register_tools(server)
+    signal.signal(signal.SIGTERM, _exit_at_once)
+    signal.signal(signal.SIGINT, _exit_at_once)
+    anyio.run(run_stdio, server)
+    logger.info("stdin closed, stopping")
+    return 0
+
+
+def _exit_at_once(signum: int, frame: object) -> None:
+    # The SDK reads stdin in a worker thread that no cancellation interrupts, so an orderly
+    # shutdown would wait for input that never comes. A client sends SIGTERM only after closing
+    # stdin and waiting, so it expects no more answers: exit here, quietly and with 0.
+    logger.info("stopped by %s", signal.Signals(signum).name)
+    logging.shutdown()
+    os._exit(0)

@@ -1,0 +1,141 @@
+"""The README's "Connecting a client" section, run as written.
+
+Every client configuration in it is parsed from the README itself: the stdio ones must name
+this command with arguments that start the server, the HTTP ones a URL (and the headers, where
+the service wants a token) that reach a running one. The Python example is run as a script
+against a real server. So the README cannot drift from what the service accepts. (The
+template's own CI runs the Inspector commands, which need Node.js.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from {{ cookiecutter.package_name }} import SERVER_NAME
+
+from .client import LEGACY_PROTOCOL, list_tool_names, over_stdio, rpc_request
+{% if cookiecutter.auth != "none" %}
+from .credentials import TOKEN
+{% endif %}
+from .processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environment
+from .servers import RunningServer, parse_rpc_response
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
+{% if cookiecutter.auth != "none" %}
+# How the configurations refer to the token: VS Code prompts for it, Cursor and the Python
+# example read the MCP_TOKEN environment variable.
+TOKEN_PLACEHOLDERS = ("${input:mcp-token}", "${env:MCP_TOKEN}")
+{% endif %}
+
+
+def client_section() -> str:
+    text = README.read_text("utf-8")
+    return text.split("## Connecting a client\n", 1)[1].split("\n## ", 1)[0]
+
+
+def code_blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```$", client_section(), re.DOTALL | re.MULTILINE)
+
+
+def server_entries() -> list[tuple[str, dict[str, Any]]]:
+    """(config key, entry) for every server entry of every JSON block: mcpServers or servers."""
+    entries = []
+    for block in code_blocks("json"):
+        config = json.loads(block)
+        for key in ("mcpServers", "servers"):
+            entries += [(key, entry) for entry in config.get(key, {}).values()]
+    return entries
+
+
+STDIO = [(key, entry) for key, entry in server_entries() if "command" in entry]
+HTTP = [(key, entry) for key, entry in server_entries() if "url" in entry]
+
+
+def test_the_readme_configures_stdio_and_http_in_both_shapes() -> None:
+    """Claude Desktop and Cursor read mcpServers, VS Code reads servers (with a type)."""
+    assert sorted(key for key, _ in STDIO) == ["mcpServers", "servers"]
+    assert sorted(key for key, _ in HTTP) == ["mcpServers", "servers"]
+    for key, entry in STDIO + HTTP:
+        assert key == "mcpServers" or entry["type"] in ("stdio", "http"), entry
+    for block in code_blocks("json"):
+        config = json.loads(block)
+        names = [name for key in ("mcpServers", "servers") for name in config.get(key, {})]
+        assert names == [SERVER_NAME], block
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("key", "entry"), STDIO, ids=[key for key, _ in STDIO])
+async def test_a_stdio_config_starts_the_server(
+    key: str, entry: dict[str, Any], tmp_path: Path
+) -> None:
+    """The configured command is this console script (wherever it is installed) and its
+    arguments make it serve over stdio, in the minimal environment a desktop app gives."""
+    assert Path(entry["command"]).name == SERVER_NAME
+    with (tmp_path / "stderr.log").open("w+") as errlog:
+        async with over_stdio(
+            str(CONSOLE_SCRIPT), entry["args"], entry.get("env", {}), errlog
+        ) as session:
+            assert await list_tool_names(session) == ["add", "long_task"]
+
+
+def readme_headers(entry: dict[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = dict(entry.get("headers", {}))
+{% if cookiecutter.auth != "none" %}
+    for name, value in headers.items():
+        for placeholder in TOKEN_PLACEHOLDERS:
+            value = value.replace(placeholder, TOKEN)
+        headers[name] = value
+{% endif %}
+    return headers
+
+
+@pytest.mark.parametrize(("key", "entry"), HTTP, ids=[key for key, _ in HTTP])
+def test_an_http_config_reaches_the_server(
+    key: str, entry: dict[str, Any], server: RunningServer
+) -> None:
+    """The configured URL, moved to the test server's port, answers tools/list with only the
+    configured headers."""
+    assert entry["url"] == DOCUMENTED_URL
+    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=LEGACY_PROTOCOL)
+{% if cookiecutter.auth != "none" %}
+    # Only the README's headers: not the token every other test sends.
+    headers = {name: value for name, value in headers.items() if name != "authorization"}
+{% endif %}
+    url = entry["url"].replace(DOCUMENTED_URL, server.mcp_url)
+    response = httpx.post(url, headers={**headers, **readme_headers(entry)}, content=body)
+    assert response.status_code == 200, response.text
+    listed = parse_rpc_response(response.headers["content-type"], response.text)
+    assert sorted(tool["name"] for tool in listed["result"]["tools"]) == ["add", "long_task"]
+{% if cookiecutter.auth != "none" %}
+    # And the headers are what lets it in.
+    assert httpx.post(url, headers=headers, content=body).status_code == 401
+{% endif %}
+
+
+def test_the_python_example_prints_the_sum(server: RunningServer) -> None:
+    (example,) = [block for block in code_blocks("python") if "asyncio.run(main())" in block]
+    assert DOCUMENTED_URL in example
+{% if cookiecutter.auth != "none" %}
+    env = {**clean_environment(), "MCP_TOKEN": TOKEN}
+{% else %}
+    env = clean_environment()
+{% endif %}
+    result = subprocess.run(
+        [sys.executable, "-c", example.replace(DOCUMENTED_URL, server.mcp_url)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=STARTUP_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "{'result': 5.0}\n"
