@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
+# What str.splitlines() splits on.
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Loggers of the SDK that write a line per request at INFO ("Terminating session: None",
 # "Processing request of type ..."): noise next to uvicorn's access line, and a cost on the
@@ -19,8 +22,9 @@ class OneLineFormatter(logging.Formatter):
     """
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        lines = (line.strip() for line in record.message.strip().splitlines())
-        record.message = " | ".join(line for line in lines if line)
+        if _LINE_BREAK.search(record.message):  # most records have one line: leave them be
+            lines = (line.strip() for line in record.message.strip().splitlines())
+            record.message = " | ".join(line for line in lines if line)
         return super().formatMessage(record)
 
 
