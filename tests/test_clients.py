@@ -337,11 +337,11 @@ EXPECTED_TS_RESULT = {
     "added": {"result": 5},
     "slow": "done after 0.2 seconds in 2 steps",
     "slowIsError": False,
-    "progress": [
-        {"progress": 1, "total": 2, "message": "step 1 of 2"},
-        {"progress": 2, "total": 2, "message": "step 2 of 2"},
-    ],
 }
+EXPECTED_TS_PROGRESS = [
+    {"progress": 1, "total": 2, "message": "step 1 of 2"},
+    {"progress": 2, "total": 2, "message": "step 2 of 2"},
+]
 
 
 @pytest.mark.parametrize("transport", ["http", "stdio"])
@@ -352,7 +352,15 @@ def test_typescript_sdk_client(served: Served, npm_tools: NpmTools, transport: s
     target = [served.url] if transport == "http" else [str(served.script), "--transport", "stdio"]
     args = [str(npm_tools.node), str(script), transport, *target]
     env = npm_tools.env(**served.token_env)
-    assert run_json(args, npm_tools.root, env) == EXPECTED_TS_RESULT
+    result = run_json(args, npm_tools.root, env)
+    progress = result.pop("progress")
+    assert result == EXPECTED_TS_RESULT
+    if transport == "http":  # one SSE stream carries the notifications and then the result
+        assert progress == EXPECTED_TS_PROGRESS
+    else:
+        # Over stdio the SDK may write the last notification after the result, which ends the
+        # request, so the client drops it (seen on 2.x); every other one arrives, in order.
+        assert progress in (EXPECTED_TS_PROGRESS, EXPECTED_TS_PROGRESS[:-1]), progress
 
 
 def test_the_clients_left_no_error_in_the_server_log(served: Served) -> None:
