@@ -11,9 +11,11 @@ rewritten, and the test fails if those lines are not where it expects them. Show
 * a rolling restart (SIGTERM one replica, wait for it to exit 0, start it again on its port,
   wait for ``/healthz``) under continuous ``tools/call`` load loses no call and logs no ERROR;
 * a replica killed with SIGKILL mid-load costs at most the calls that were on it (one per client
-  thread at most), and those fail cleanly: nginx answers 502, nothing hangs.
+  thread at most), and those fail cleanly: nginx answers 502, or an SSE answer ends before its
+  last chunk; nothing hangs.
 
-Without nginx the tests skip and say how to enable them; under ``CI=true`` they fail instead,
+One fast test holds the README's replica commands to the shipped config's ports and name.
+Without nginx the slow tests skip and say how to enable them; under ``CI=true`` they fail instead,
 since ``.ci/run`` installs it. Calls, rates and losses are recorded as figures.
 """
 
@@ -38,8 +40,6 @@ from pathlib import Path
 import pytest
 
 from _support import Bake, clean_env, expect_success, python_module, run, unavailable
-
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("scale")]
 
 PREFIX = "MY_MCP_SERVER_"
 COMMAND = "my-mcp-server"
@@ -322,6 +322,8 @@ def assert_no_error_logged(cluster: Cluster) -> None:
         assert "Traceback" not in output, output
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("scale")
 def test_calls_spread_over_every_replica_and_all_succeed(
     cluster: Cluster, record_property: pytest.RecordProperty
 ) -> None:
@@ -359,6 +361,8 @@ def test_calls_spread_over_every_replica_and_all_succeed(
     assert_no_error_logged(cluster)
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("scale")
 def test_a_rolling_restart_under_load_loses_no_call(
     cluster: Cluster, record_property: pytest.RecordProperty
 ) -> None:
@@ -380,6 +384,8 @@ def test_a_rolling_restart_under_load_loses_no_call(
     )
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("scale")
 def test_a_replica_killed_mid_load_costs_at_most_the_calls_on_it(
     cluster: Cluster, record_property: pytest.RecordProperty
 ) -> None:
@@ -401,3 +407,20 @@ def test_a_replica_killed_mid_load_costs_at_most_the_calls_on_it(
         f"{load.seconds:.1f} s, {load.failed} failed ({failures or 'none'}), "
         f"at most {CLIENTS} allowed",
     )
+
+
+README_REPLICA = re.compile(rf"^{PREFIX}ALLOWED_HOSTS=(\S+) {COMMAND} --port (\d+)$", re.MULTILINE)
+
+
+def test_the_readme_starts_the_replicas_the_shipped_nginx_config_expects(
+    bake: Bake, tmp_path: Path
+) -> None:
+    """Fast: the README's commands are the ones above, on nginx's ports, allowing its name."""
+    path = bake(tmp_path)
+    shipped = (path / "deploy" / "nginx.conf").read_text("utf-8")
+    commands = README_REPLICA.findall((path / "README.md").read_text("utf-8"))
+    upstream = [int(port) for port in re.findall(r"server 127\.0\.0\.1:(\d+) ", shipped)]
+    assert [int(port) for _, port in commands] == upstream
+    (server_name,) = re.findall(r"^\s*server_name (\S+);$", shipped, flags=re.MULTILINE)
+    assert {host for host, _ in commands} == {server_name}
+    assert re.search(r"^\s*proxy_set_header Host \$host;$", shipped, flags=re.MULTILINE)

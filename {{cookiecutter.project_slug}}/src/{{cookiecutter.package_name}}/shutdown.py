@@ -62,12 +62,13 @@ class GracefulServer(uvicorn.Server):
         await super().shutdown(sockets)
 
     async def _accept_queued_connections(self) -> None:
-        """Let asyncio accept what is queued, until the queue is empty (at most 0.5 s)."""
-        listening = [sock.fileno() for server in self.servers for sock in server.sockets]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 0.5
-        while listening and loop.time() < deadline:
-            if not select.select(listening, [], [], 0)[0]:
+        """Let asyncio accept what is queued, until the queue is empty (at most about 0.5 s)."""
+        queue = select.poll()
+        for server in self.servers:
+            for sock in server.sockets:
+                queue.register(sock.fileno(), select.POLLIN)
+        for _ in range(500):
+            if not queue.poll(0):
                 return  # nothing queued; nothing is awaited from here to the close
             await asyncio.sleep(0.001)  # asyncio's accept callback, then connection_made
 
