@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -325,7 +325,7 @@ def assert_no_error_logged(cluster: Cluster) -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("scale")
 def test_calls_spread_over_every_replica_and_all_succeed(
-    cluster: Cluster, record_property: pytest.RecordProperty
+    cluster: Cluster, record_property: Callable[[str, object], None]
 ) -> None:
     """Round robin reaches all three; ALLOWED_HOSTS accepts the proxy's Host, refuses others."""
     before = cluster.upstream_counts()
@@ -364,7 +364,7 @@ def test_calls_spread_over_every_replica_and_all_succeed(
 @pytest.mark.slow
 @pytest.mark.xdist_group("scale")
 def test_a_rolling_restart_under_load_loses_no_call(
-    cluster: Cluster, record_property: pytest.RecordProperty
+    cluster: Cluster, record_property: Callable[[str, object], None]
 ) -> None:
     """SIGTERM each replica in turn, wait for exit 0, start it again, twice: no call fails."""
     with Load(cluster.proxy_port) as load:
@@ -387,7 +387,7 @@ def test_a_rolling_restart_under_load_loses_no_call(
 @pytest.mark.slow
 @pytest.mark.xdist_group("scale")
 def test_a_replica_killed_mid_load_costs_at_most_the_calls_on_it(
-    cluster: Cluster, record_property: pytest.RecordProperty
+    cluster: Cluster, record_property: Callable[[str, object], None]
 ) -> None:
     """SIGKILL one replica under load: at most one call per client fails, with nginx's 502."""
     victim = cluster.replicas[1]
