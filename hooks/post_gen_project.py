@@ -43,6 +43,11 @@ def remove_container(project: Path) -> None:
     remove_paths(project, ["Dockerfile", ".dockerignore"])
 
 
+def remove_kubernetes(project: Path) -> None:
+    """Remove the Kubernetes manifests (the nginx config in deploy/ stays)."""
+    remove_paths(project, ["deploy/k8s"])
+
+
 def remove_paths(project_dir: Path, relative_paths: Iterable[str]) -> None:
     """Delete files or directories under project_dir; missing ones are skipped."""
     for relative in relative_paths:
@@ -80,6 +85,7 @@ def rendered_answers() -> dict[str, Any]:
         "mcp_sdk": json.loads(r""" {{ cookiecutter.mcp_sdk | tojson }} """),
         "auth": json.loads(r""" {{ cookiecutter.auth | tojson }} """),
         "container": json.loads(r""" {{ cookiecutter.container | tojson }} """),
+        "kubernetes": json.loads(r""" {{ cookiecutter.kubernetes | tojson }} """),
     }
 
 
@@ -95,6 +101,8 @@ def main() -> int:
         remove_test_credentials(project)
     if not answers["container"]:
         remove_container(project)
+    if not answers["kubernetes"]:
+        remove_kubernetes(project)
     print(next_steps(answers))
     return 0
 

@@ -23,6 +23,7 @@ import keyword
 import re
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 50
@@ -200,7 +201,17 @@ def validate_auth(auth: str) -> list[str]:
     return [f"auth {auth!r} is not a supported authentication; answer one of {choices}"]
 
 
-def validate(answers: Mapping[str, str]) -> list[str]:
+def validate_kubernetes(kubernetes: object, container: object) -> list[str]:
+    """Check that Kubernetes manifests have an image to run: they need the container option."""
+    if kubernetes and not container:
+        return [
+            "kubernetes manifests run the service's container image, but container is off; "
+            "answer container=yes, or kubernetes=no"
+        ]
+    return []
+
+
+def validate(answers: Mapping[str, Any]) -> list[str]:
     """Return one message per problem in the answers; an empty list means valid.
 
     Every answer is checked on its own (the package name need not match the
@@ -218,10 +229,11 @@ def validate(answers: Mapping[str, str]) -> list[str]:
         errors += validate_package_name(package)
     errors += validate_mcp_sdk(answers.get("mcp_sdk", ""))
     errors += validate_auth(answers.get("auth", ""))
+    errors += validate_kubernetes(answers.get("kubernetes", False), answers.get("container", True))
     return errors
 
 
-def rendered_answers() -> dict[str, str]:
+def rendered_answers() -> dict[str, Any]:
     """Return the answers cookiecutter rendered into this file, decoded as data."""
     return {
         "project_name": json.loads(r""" {{ cookiecutter.project_name | tojson }} """),
@@ -232,6 +244,8 @@ def rendered_answers() -> dict[str, str]:
         "author_email": json.loads(r""" {{ cookiecutter.author_email | tojson }} """),
         "mcp_sdk": json.loads(r""" {{ cookiecutter.mcp_sdk | tojson }} """),
         "auth": json.loads(r""" {{ cookiecutter.auth | tojson }} """),
+        "container": json.loads(r""" {{ cookiecutter.container | tojson }} """),
+        "kubernetes": json.loads(r""" {{ cookiecutter.kubernetes | tojson }} """),
     }
 
 

@@ -144,13 +144,14 @@ CASES = [
         )
         for auth in ("bearer", "oauth")
     ],
-    # The container option off, on each SDK line (every case above has it on).
+    # The container option off, on each SDK line (every case above has it on); the Kubernetes
+    # manifests need the image, so they are off too (tests/test_kubernetes.py checks them).
     *[
         Case(
             f"no-container-{sdk}",
             "my-mcp-server",
             "my_mcp_server",
-            {"mcp_sdk": sdk, "container": "no"},
+            {"mcp_sdk": sdk, "container": "no", "kubernetes": "no"},
         )
         for sdk in ("2.x", "1.x")
     ],
@@ -426,6 +427,7 @@ INVALID = [
     pytest.param({"package_name": "mcp"}, "'mcp'", id="package-shadows-mcp"),
     pytest.param({"package_name": "class"}, "'class'", id="package-is-keyword"),
     pytest.param({"project_slug": "Bad Slug"}, "'Bad Slug'", id="slug-with-space"),
+    pytest.param({"container": "no"}, "kubernetes=no", id="kubernetes-without-container"),
 ]
 
 

@@ -44,6 +44,7 @@ VALID: dict[str, Any] = {
     "mcp_sdk": "2.x",
     "auth": "none",
     "container": True,
+    "kubernetes": True,
 }
 
 HOSTILE_TEXT = 'O\'Brien "Quoted" \\ Tools """ \'\'\' \\" {{ x }} </script> Ünï'
@@ -344,3 +345,37 @@ def test_main_keeps_the_container_files_only_when_chosen(
     assert (tmp_path / "Dockerfile").exists() == container
     assert (tmp_path / ".dockerignore").exists() == container
     assert (tmp_path / "README.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("container", "kubernetes", "refused"),
+    [(True, True, False), (True, False, False), (False, False, False), (False, True, True)],
+)
+def test_kubernetes_manifests_need_the_container_image(
+    container: bool, kubernetes: bool, refused: bool
+) -> None:
+    """Manifests run the image, so kubernetes without container is refused, saying what to do."""
+    errors: list[str] = pre_gen.validate(
+        {**VALID, "container": container, "kubernetes": kubernetes}
+    )
+    assert bool(errors) == refused, errors
+    if refused:
+        (error,) = errors
+        assert "container is off" in error
+        assert "kubernetes=no" in error
+
+
+@pytest.mark.parametrize("kubernetes", [True, False], ids=["kubernetes", "no-kubernetes"])
+def test_main_keeps_the_kubernetes_manifests_only_when_chosen(
+    kubernetes: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy/k8s goes when the option is off; the nginx config beside it stays."""
+    (tmp_path / "deploy" / "k8s").mkdir(parents=True)
+    (tmp_path / "deploy" / "k8s" / "deployment.yaml").write_text("x", encoding="utf-8")
+    (tmp_path / "deploy" / "nginx.conf").write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "kubernetes": kubernetes})
+    for _ in range(2):  # idempotent
+        assert post_gen.main() == 0
+    assert (tmp_path / "deploy" / "k8s").exists() == kubernetes
+    assert (tmp_path / "deploy" / "nginx.conf").exists()

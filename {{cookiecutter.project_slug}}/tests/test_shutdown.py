@@ -112,3 +112,64 @@ def test_the_wait_is_bounded(launch: Callable[..., Process], ended_by: str) -> N
     assert "shutdown cut a request short: POST /mcp (tools/call id=11)" in process.output()
     assert "Traceback" not in process.output()
     assert " ERROR " not in process.output()
+
+
+# -- connections accepted just before the signal --------------------------------------------------
+
+
+def accepted(port: int) -> socket.socket:
+    """A connection the server has accepted (its head deadline is running) with nothing sent."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    time.sleep(0.3)
+    return sock
+
+
+def test_a_request_on_a_connection_accepted_before_sigterm_is_answered_not_reset(
+    launch: Callable[..., Process],
+) -> None:
+    """A proxy connects, then sends its request just as the drain begins: it gets its answer.
+
+    uvicorn by itself closes every connection that has no request in progress when the drain
+    begins, so a request already on its way is reset, and a proxy cannot retry a POST it has
+    sent. The connection's request is served instead, and the connection closed after it.
+    """
+    process, port = start(launch)
+    sock = accepted(port)
+    process.popen.send_signal(signal.SIGTERM)
+    time.sleep(0.3)  # the drain has begun: the listening socket is closed
+    assert refused(port), "a draining server must not accept new connections"
+    headers, body = rpc_request(
+        "tools/call",
+        {"name": "add", "arguments": {"a": 2, "b": 3}},
+        request_id=1,
+        protocol=PROTOCOLS[0],
+    )
+    with sock:
+        sock.sendall(rawhttp.request_head(port, {**headers, "content-length": str(len(body))}))
+        sock.sendall(body)
+        answer = b""
+        while chunk := sock.recv(65536):  # until the server closes it (or 10 s: TimeoutError)
+            answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), answer
+    assert b'"structuredContent":{"result":5.0}' in payload.replace(b" ", b""), payload
+    assert process.wait(timeout=10) == 0, process.output()
+    assert " ERROR " not in process.output()
+
+
+def test_a_connection_that_sends_nothing_does_not_hold_the_drain_up(
+    launch: Callable[..., Process],
+) -> None:
+    """The wait for a request on a connection accepted before SIGTERM is short and bounded."""
+    process, port = start(launch, HEADER_TIMEOUT="60")
+    sock = accepted(port)
+    process.popen.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    with sock:
+        sock.settimeout(10)
+        assert sock.recv(1) == b""
+    closed_after = time.monotonic() - stopped
+    assert 0.5 < closed_after < 3, closed_after
+    assert process.wait(timeout=10) == 0, process.output()
+    assert time.monotonic() - stopped < 4, process.output()
+    assert " ERROR " not in process.output()

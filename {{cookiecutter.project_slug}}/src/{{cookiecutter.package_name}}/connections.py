@@ -15,6 +15,13 @@ Two things uvicorn leaves to whoever creates its sockets and protocols:
   ``header_timeout`` seconds of connecting (or of its previous response) is closed, and the
   concurrency limit counts requests, not connections (see ``limits.py``).
 
+And one thing uvicorn does at shutdown: it closes every connection with no request in progress,
+including one it accepted a moment ago whose request is still on its way. A reverse proxy that
+has sent a POST on such a connection cannot retry it and answers 502. Here a connection that
+has received nothing yet gets ``SHUTDOWN_REQUEST_WINDOW`` seconds to deliver its request, which
+is then served and the connection closed after it; a connection idle after a response is closed
+at once, as before (its client cannot tell it from one closed by the keep-alive timeout).
+
 Closed connections are counted, not logged one by one: a flood of them would otherwise flood
 the log. One INFO line per minute at most sums them up.
 """
@@ -33,6 +40,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 logger = logging.getLogger(__name__)
 
 SUMMARY_INTERVAL: Final = 60.0
+# Seconds a connection accepted before a graceful shutdown began, with nothing received on it
+# yet, has to deliver its request: a proxy sends it within milliseconds of connecting.
+SHUTDOWN_REQUEST_WINDOW: Final = 1.0
 _TIMED_OUT: Final = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 33\r\nconnection: close\r\n\r\nRequest head not received in time"
@@ -83,6 +93,8 @@ class GuardedH11Protocol(H11Protocol):
     header_timeout: ClassVar[float]
     head_timeouts: ClassVar[HeadTimeouts]
     head_deadline: asyncio.TimerHandle | None = None
+    # Set when a shutdown finds the connection with nothing received: it serves one last request.
+    last_request_window: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -93,6 +105,8 @@ class GuardedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
+        if self.last_request_window is not None and self.cycle is not None:
+            self.cycle.keep_alive = False  # answered with `connection: close`, then closed
         if self.head_deadline is not None and self.conn.their_state is not h11.IDLE:
             self.head_deadline.cancel()
             self.head_deadline = None
@@ -107,7 +121,22 @@ class GuardedH11Protocol(H11Protocol):
         if self.head_deadline is not None:
             self.head_deadline.cancel()
             self.head_deadline = None
+        if self.last_request_window is not None:
+            self.last_request_window.cancel()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """Begin a graceful shutdown on this connection (the server calls it once)."""
+        if self.cycle is None and not self.transport.is_closing():
+            # Accepted, nothing of a request received: it may be on the wire. Wait briefly.
+            window = self.loop.call_later(SHUTDOWN_REQUEST_WINDOW, self._last_request_window_over)
+            self.last_request_window = window
+            return
+        super().shutdown()
+
+    def _last_request_window_over(self) -> None:
+        if self.cycle is None:
+            super().shutdown()  # still nothing (or part of a head): close it
 
     def _await_head(self) -> None:
         if self.head_deadline is not None:
