@@ -5,6 +5,7 @@ Kept in a module rather than in conftest.py so tests can import them by name.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -188,3 +189,40 @@ class Bake:
         leftovers = sorted(path.name for path in output_dir.iterdir())
         assert leftovers == [], f"refused bake left {leftovers} in {output_dir}"
         return caught.value
+
+
+def bake_and_install(workdir: Path, line: str, *requirements: str) -> Path:
+    """Bake the default answers on SDK ``line`` under ``workdir`` and install the bake.
+
+    For the scripts that measure bakes (``sdk_table.py``, ``benchmark.py``): the project goes
+    into a uv venv of its own (``.venv`` inside it), with ``requirements`` (pins, extra tools)
+    installed beside it. Returns the project directory; stops the script with the command's
+    output if a step fails.
+    """
+    config = workdir / "cookiecutter.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {json.dumps(str(workdir / 'cc'))}\n"
+        f"replay_dir: {json.dumps(str(workdir / 'replay'))}\n",
+        encoding="utf-8",
+    )
+    output = workdir / "-".join([line, *requirements]).replace("=", "").replace("/", "")
+    project = output / "my-mcp-server"
+    venv = project / ".venv"
+    env = clean_env({"VIRTUAL_ENV": str(venv)})
+    bake = python_module("cookiecutter", "--no-input", "--config-file", str(config))
+    bake += [str(TEMPLATE_DIR), "-o", str(output), f"mcp_sdk={line}"]
+    python = str(venv / "bin" / "python")
+    for command, cwd in (
+        (bake, workdir),
+        (python_module("uv", "venv", "--quiet", "--python", sys.executable, str(venv)), project),
+        (
+            python_module(
+                "uv", "pip", "install", "--quiet", "--python", python, "-e", ".", *requirements
+            ),
+            project,
+        ),
+    ):
+        result = run(command, cwd=cwd, env=env)
+        if result.returncode != 0:
+            raise SystemExit(f"{line} {' '.join(requirements)}:\n{result.describe()}")
+    return project

@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _support import TEMPLATE_DIR, CommandResult, clean_env, python_module, run
+from _support import bake_and_install, clean_env
 
 PACKAGE = "my_mcp_server"
 COMMAND = "my-mcp-server"
@@ -377,53 +377,8 @@ def storm(project: Path, kind: str, requests: int) -> dict[str, float]:
 
 def prepare(line: str, workdir: Path) -> tuple[Path, str]:
     """Bake ``line`` and install it with uv into its own venv; the project and its mcp."""
-    output = workdir / line
-    config = workdir / "cookiecutter.yaml"
-    config.write_text(
-        f"cookiecutters_dir: {json.dumps(str(workdir / 'cc'))}\n"
-        f"replay_dir: {json.dumps(str(workdir / 'replay'))}\n",
-        encoding="utf-8",
-    )
-    steps = [
-        python_module(
-            "cookiecutter",
-            "--no-input",
-            "--config-file",
-            str(config),
-            str(TEMPLATE_DIR),
-            "-o",
-            str(output),
-            f"mcp_sdk={line}",
-        ),
-    ]
-    project = output / "my-mcp-server"
+    project = bake_and_install(workdir, line)
     venv = project / ".venv"
-    for step in steps:
-        expect_ok(run(step, cwd=workdir))
-    env = clean_env({"VIRTUAL_ENV": str(venv)})
-    expect_ok(
-        run(
-            python_module("uv", "venv", "--quiet", "--python", sys.executable, str(venv)),
-            cwd=project,
-            env=env,
-        )
-    )
-    expect_ok(
-        run(
-            python_module(
-                "uv",
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(venv / "bin" / "python"),
-                "-e",
-                ".",
-            ),
-            cwd=project,
-            env=env,
-        )
-    )
     for mode, json_response in (("sse", False), ("json", True)):
         source = BARE_APP[line].format(package=PACKAGE, json_response=json_response)
         (project / f"bare_{mode}.py").write_text(source, encoding="utf-8")
@@ -466,12 +421,6 @@ def storm_row(sdk: str, kind: str, s: dict[str, float]) -> str:
         f"| {s['second_peak']:.1f} / {s['second_settled']:.1f} "
         f"| {s['second_settled'] - s['first_settled']:+.1f} | {s['work_off']:.2f} |"
     )
-
-
-def expect_ok(result: CommandResult) -> None:
-    """Stop the benchmark with the command's output if it failed."""
-    if result.returncode != 0:
-        raise SystemExit(result.describe())
 
 
 def machine() -> str:

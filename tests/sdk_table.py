@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _support import SDK_MATRIX, TEMPLATE_DIR, CommandResult, clean_env, python_module, run
+from _support import SDK_MATRIX, CommandResult, bake_and_install, clean_env, run
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS_SCRIPT = HERE / "sdk_scenarios.py"
@@ -27,40 +27,12 @@ PACKAGE = "my_mcp_server"  # the package name the default answers give
 
 def measure(line: str, version: str, workdir: Path) -> list[dict[str, Any]]:
     """Bake ``line``, install it with mcp ``version``, and run the scenarios there."""
-    config = workdir / "cookiecutter.yaml"
-    config.write_text(
-        f"cookiecutters_dir: {json.dumps(str(workdir / 'cc'))}\n"
-        f"replay_dir: {json.dumps(str(workdir / 'replay'))}\n",
-        encoding="utf-8",
-    )
-    output = workdir / f"{line}-{version}"
-    bake = python_module("cookiecutter", "--no-input", "--config-file", str(config))
-    bake += [str(TEMPLATE_DIR), "-o", str(output), f"mcp_sdk={line}"]
-    expect_ok(run(bake, cwd=workdir), line, version)
-    project = output / "my-mcp-server"
-    venv = project / ".venv"
-    python = venv / "bin" / "python"
-    env = clean_env({"VIRTUAL_ENV": str(venv)})
-    for command in (
-        python_module("uv", "venv", "--quiet", "--python", sys.executable, str(venv)),
-        # The project pinned to this mcp version, plus what its test helpers import.
-        python_module(
-            "uv",
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(python),
-            "-e",
-            ".",
-            f"mcp=={version}",
-            "httpx",
-            "pytest",
-        ),
-        [str(python), str(SCENARIOS_SCRIPT), PACKAGE],
-    ):
-        result = run(command, cwd=project, env=env)
-        expect_ok(result, line, version)
+    # The project pinned to this mcp version, plus what its test helpers import.
+    project = bake_and_install(workdir, line, f"mcp=={version}", "httpx", "pytest")
+    python = project / ".venv" / "bin" / "python"
+    command = [str(python), str(SCENARIOS_SCRIPT), PACKAGE]
+    result = run(command, cwd=project, env=clean_env({"VIRTUAL_ENV": str(python.parent.parent)}))
+    expect_ok(result, line, version)
     rows = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     if not rows or rows[0]["version"] != version:
         raise SystemExit(f"mcp {version} ({line}): no measurements\n{result.describe()}")
