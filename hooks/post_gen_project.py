@@ -9,7 +9,9 @@ reads as the decision table.
 
 The hook is idempotent (removing a missing path is not an error), uses no
 network and never prompts, so it behaves the same under ``--no-input`` and in
-CI. Like the pre-gen hook, answers arrive as JSON data and all Jinja lives in
+CI. Last, unless answered otherwise, it makes the bake a git repository with one
+first commit (pre-commit needs a repository); without git it says so and the
+bake still succeeds. Like the pre-gen hook, answers arrive as JSON data and all Jinja lives in
 ``rendered_answers()``, so the unrendered file is importable by unit tests.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -41,6 +44,38 @@ def remove_test_credentials(project: Path) -> None:
 def remove_container(project: Path) -> None:
     """Remove the container image's recipe: the Dockerfile and its build-context filter."""
     remove_paths(project, ["Dockerfile", ".dockerignore"])
+
+
+def init_git_repository(project: Path, author_name: str, author_email: str) -> str | None:
+    """Make project a git repository whose first commit holds the whole bake.
+
+    The author answers are the commit's identity, passed with ``-c`` so that a machine without
+    a git identity can bake too. Returns None when done, else a note saying why not: a bake
+    never fails over git. A bake inside an existing work tree (a monorepo) is not nested.
+    """
+    git = shutil.which("git")
+    if git is None:
+        return "git not found"
+    inside = subprocess.run(
+        [git, "rev-parse", "--is-inside-work-tree"], cwd=project, capture_output=True, text=True
+    )
+    if inside.stdout.strip() == "true":
+        return "the project is inside a git work tree already, so it gets no repository of its own"
+    identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
+    steps = {
+        "init": ["-c", "init.defaultBranch=main", "init", "-q"],
+        "add": ["add", "--all"],
+        "commit": [
+            *identity,
+            *("-c", "commit.gpgsign=false", "commit", "-q", "--no-verify"),
+            *("-m", "Bake the project from the MCP service template"),
+        ],
+    }
+    for step, args in steps.items():
+        result = subprocess.run([git, *args], cwd=project, capture_output=True, text=True)
+        if result.returncode != 0:
+            return f"git {step} failed: {result.stderr.strip()}"
+    return None
 
 
 def remove_paths(project_dir: Path, relative_paths: Iterable[str]) -> None:
@@ -80,11 +115,14 @@ def rendered_answers() -> dict[str, Any]:
         "mcp_sdk": json.loads(r""" {{ cookiecutter.mcp_sdk | tojson }} """),
         "auth": json.loads(r""" {{ cookiecutter.auth | tojson }} """),
         "container": json.loads(r""" {{ cookiecutter.container | tojson }} """),
+        "init_git": json.loads(r""" {{ cookiecutter.init_git | tojson }} """),
+        "author_name": json.loads(r""" {{ cookiecutter.author_name | tojson }} """),
+        "author_email": json.loads(r""" {{ cookiecutter.author_email | tojson }} """),
     }
 
 
 def main() -> int:
-    """Remove what the chosen options exclude, then print next steps."""
+    """Remove what the chosen options exclude, commit the rest, then print next steps."""
     answers = rendered_answers()
     project, package, auth = Path.cwd(), answers["package_name"], answers["auth"]
     if auth != "bearer":
@@ -95,6 +133,10 @@ def main() -> int:
         remove_test_credentials(project)
     if not answers["container"]:
         remove_container(project)
+    if answers["init_git"]:
+        note = init_git_repository(project, answers["author_name"], answers["author_email"])
+        if note is not None:
+            print(f"note: {note}; the project is not a git repository (git init, then commit)")
     print(next_steps(answers))
     return 0
 

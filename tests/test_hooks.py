@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from cookiecutter.environment import StrictEnvironment
 
-from _support import HOOKS_DIR, TEMPLATE_DIR, run
+from _support import HOOKS_DIR, TEMPLATE_DIR, run, unavailable
 
 
 def load_module(path: Path, name: str) -> ModuleType:
@@ -44,6 +45,8 @@ VALID: dict[str, Any] = {
     "mcp_sdk": "2.x",
     "auth": "none",
     "container": True,
+    # Off here, so the tests of main() check file removal only; the git tests below turn it on.
+    "init_git": False,
 }
 
 HOSTILE_TEXT = 'O\'Brien "Quoted" \\ Tools """ \'\'\' \\" {{ x }} </script> Ünï'
@@ -344,3 +347,86 @@ def test_main_keeps_the_container_files_only_when_chosen(
     assert (tmp_path / "Dockerfile").exists() == container
     assert (tmp_path / ".dockerignore").exists() == container
     assert (tmp_path / "README.md").exists()
+
+
+def _git(*args: str, cwd: Path) -> str:
+    """Run git in cwd, fail the test if it fails, and return its output."""
+    result = run(["git", *args], cwd=cwd)
+    assert result.returncode == 0, result.describe()
+    return result.output
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Provide a small project outside any git work tree (pytest's tmp_path is in none)."""
+    if shutil.which("git") is None:
+        unavailable("git not found", "install git (apt-get install git)")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("# x\n", encoding="utf-8")
+    assert run(["git", "rev-parse"], cwd=tmp_path).returncode != 0, "tmp_path is in a repository"
+    return tmp_path
+
+
+def test_init_git_repository_commits_every_file_as_the_author(project: Path) -> None:
+    """One first commit on main holds the whole bake, by the author answers, tree clean."""
+    author = 'Zoë O\'Brien "Quoted" \\ Tools'
+    assert post_gen.init_git_repository(project, author, "zoe@example.com") is None
+    log = _git("log", "--format=%an|%ae|%cn|%s", cwd=project).splitlines()
+    assert log == [
+        f"{author}|zoe@example.com|{author}|Bake the project from the MCP service template"
+    ]
+    assert _git("branch", "--show-current", cwd=project).strip() == "main"
+    assert _git("ls-files", cwd=project).split() == ["README.md", "src/app.py"]
+    assert _git("status", "--porcelain", cwd=project) == ""
+
+
+def test_init_git_repository_without_git_says_so(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No git on PATH: a note, no repository, no exception."""
+    monkeypatch.setattr(post_gen.shutil, "which", lambda name: None)
+    assert post_gen.init_git_repository(project, "A", "a@example.com") == "git not found"
+    assert not (project / ".git").exists()
+
+
+def test_init_git_repository_does_not_nest_in_a_work_tree(project: Path) -> None:
+    """A bake inside an existing repository (a monorepo) gets no repository of its own."""
+    _git("init", "-q", cwd=project)
+    (project / "baked").mkdir()
+    note = post_gen.init_git_repository(project / "baked", "A", "a@example.com")
+    assert note is not None
+    assert "inside a git work tree" in note
+    assert not (project / "baked" / ".git").exists()
+
+
+def test_init_git_repository_reports_a_failing_step(project: Path) -> None:
+    """A git step that fails (here: an empty author name) is a note naming it, not a crash."""
+    note = post_gen.init_git_repository(project, "", "")
+    assert note is not None
+    assert note.startswith("git commit failed: "), note
+
+
+@pytest.mark.parametrize("init_git", [True, False], ids=["init-git", "no-git"])
+def test_main_makes_a_repository_only_when_asked(
+    init_git: bool, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The init_git answer decides; the next steps are printed either way."""
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "init_git": init_git})
+    assert post_gen.main() == 0
+    assert (project / ".git").is_dir() == init_git
+
+
+def test_main_without_git_prints_a_note_and_succeeds(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A machine without git still bakes; the output says the project is not a repository."""
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(post_gen.shutil, "which", lambda name: None)
+    monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "init_git": True})
+    assert post_gen.main() == 0
+    output = capsys.readouterr().out
+    assert "note: git not found; the project is not a git repository" in output
+    assert "Next steps" in output
+    assert not (project / ".git").exists()

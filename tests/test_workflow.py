@@ -11,15 +11,19 @@ from __future__ import annotations
 import itertools
 import shutil
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from packaging.requirements import Requirement
 
 from _support import Bake, expect_success, run, unavailable
 
 # Every combination of the choice and on/off options (the free-text answers do not reach these
-# files). The git repository is left out: these checks read files only.
+# files).
 COMBINATIONS = [
     {"mcp_sdk": sdk, "auth": auth, "container": container}
     for sdk, auth, container in itertools.product(
@@ -57,7 +61,7 @@ def _tool(name: str) -> str | None:
 
 
 def test_workflow_is_actionlint_clean(baked: Baked) -> None:
-    """actionlint finds nothing in the baked workflow: syntax, expressions, action inputs."""
+    """The baked workflow passes actionlint: syntax, expressions, action inputs, scripts."""
     actionlint = _tool("actionlint")
     if actionlint is None:
         unavailable(
@@ -70,3 +74,54 @@ def test_workflow_is_actionlint_clean(baked: Baked) -> None:
     workflows = sorted((baked.path / ".github" / "workflows").glob("*.yml"))
     assert workflows, "no workflow baked"
     expect_success(run([*args, *workflows], cwd=baked.path))
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    """Parse a baked YAML file that must be a mapping."""
+    data = yaml.safe_load(path.read_text("utf-8"))
+    assert isinstance(data, dict), f"{path.name} is not a mapping"
+    return data
+
+
+def _dev_extra(baked: Baked) -> set[str]:
+    """Return the distribution names in the bake's [dev] extra."""
+    with (baked.path / "pyproject.toml").open("rb") as handle:
+        dev = tomllib.load(handle)["project"]["optional-dependencies"]["dev"]
+    return {Requirement(requirement).name for requirement in dev}
+
+
+def test_pre_commit_hooks_need_no_git_host(baked: Baked) -> None:
+    """Every hook is local: its tool is in the [dev] extra or pinned from PyPI."""
+    config = _load_yaml(baked.path / ".pre-commit-config.yaml")
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    hooks = config["repos"][0]["hooks"]
+    ids = {hook["id"] for hook in hooks}
+    wanted = {"ruff-check", "ruff-format", "mypy", "trailing-whitespace", "end-of-file-fixer"}
+    assert wanted <= ids, f"missing hooks: {wanted - ids}"
+    assert "pre-commit" in _dev_extra(baked)
+    for hook in hooks:
+        if hook["language"] == "system":
+            tool = hook["entry"].split()[0]
+            assert tool in _dev_extra(baked), f"{hook['id']}: {tool} is not in the [dev] extra"
+        else:
+            assert hook["language"] == "python", hook
+            pins = [Requirement(dep) for dep in hook["additional_dependencies"]]
+            assert all(str(pin.specifier).startswith("==") for pin in pins), hook
+
+
+def test_bake_is_a_git_repository_with_one_commit(bake: Bake, tmp_path: Path) -> None:
+    """By default the bake is committed whole, as the author answers, leaving nothing untracked."""
+    if shutil.which("git") is None:
+        unavailable("git not found", "install git (apt-get install git)")
+    path = bake(tmp_path, author_name="Zoë Ærøskøbing", author_email="zoe@example.com")
+    log = run(["git", "log", "--format=%an <%ae>"], cwd=path)
+    assert log.output.splitlines() == ["Zoë Ærøskøbing <zoe@example.com>"], log.describe()
+    status = run(["git", "status", "--porcelain", "--ignored"], cwd=path)
+    assert (status.returncode, status.output) == (0, ""), status.describe()
+
+
+def test_init_git_off_leaves_no_repository(bake: Bake, tmp_path: Path) -> None:
+    """Answering no: no .git, and the bake is otherwise the same."""
+    path = bake(tmp_path, init_git="no")
+    assert not (path / ".git").exists()
+    assert (path / ".pre-commit-config.yaml").is_file()
