@@ -20,7 +20,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from _support import Bake, expect_success, run, unavailable
+from _support import Bake, expect_success, iter_files, read_text_or_none, run, unavailable
 
 # Every combination of the choice and on/off options (the free-text answers do not reach these
 # files).
@@ -107,6 +107,28 @@ def test_pre_commit_hooks_need_no_git_host(baked: Baked) -> None:
             assert hook["language"] == "python", hook
             pins = [Requirement(dep) for dep in hook["additional_dependencies"]]
             assert all(str(pin.specifier).startswith("==") for pin in pins), hook
+
+
+def test_bake_passes_the_hygiene_hooks(baked: Baked) -> None:
+    """What pre-commit's whitespace hooks would fix, caught here for every combination.
+
+    Each text file ends in exactly one newline and no line ends in blanks (Markdown's two-space
+    line break aside, as the hook's --markdown-linebreak-ext=md allows).
+    """
+    problems = []
+    for path in iter_files(baked.path):
+        text = read_text_or_none(path)
+        if not text:
+            continue
+        name = path.relative_to(baked.path)
+        if not text.endswith("\n") or text.endswith("\n\n"):
+            problems.append(f"{name}: does not end in exactly one newline")
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.rstrip()
+            markdown_break = path.suffix == ".md" and line == stripped + "  "
+            if line != stripped and not markdown_break:
+                problems.append(f"{name}:{number}: trailing whitespace")
+    assert problems == [], "\n".join(problems)
 
 
 def test_bake_is_a_git_repository_with_one_commit(bake: Bake, tmp_path: Path) -> None:
