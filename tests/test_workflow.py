@@ -19,8 +19,17 @@ from typing import Any
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.version import Version
 
-from _support import Bake, expect_success, iter_files, read_text_or_none, run, unavailable
+from _support import (
+    SDK_LOWEST,
+    Bake,
+    expect_success,
+    iter_files,
+    read_text_or_none,
+    run,
+    unavailable,
+)
 
 # Every combination of the choice and on/off options (the free-text answers do not reach these
 # files).
@@ -147,3 +156,49 @@ def test_init_git_off_leaves_no_repository(bake: Bake, tmp_path: Path) -> None:
     path = bake(tmp_path, init_git="no")
     assert not (path / ".git").exists()
     assert (path / ".pre-commit-config.yaml").is_file()
+
+
+def _mcp_requirement(baked: Baked) -> Requirement:
+    """Return the bake's requirement on mcp."""
+    with (baked.path / "pyproject.toml").open("rb") as handle:
+        dependencies = tomllib.load(handle)["project"]["dependencies"]
+    (mcp,) = [Requirement(dep) for dep in dependencies if Requirement(dep).name == "mcp"]
+    return mcp
+
+
+def test_workflow_tests_the_lowest_and_newest_mcp_of_the_line(baked: Baked) -> None:
+    """CI's matrix pins the requirement's floor (the slow tier's too) and asks for its newest.
+
+    The second entry is the requirement itself, which pip resolves to the line's newest release;
+    the weekly schedule runs it when no PR does.
+    """
+    workflow = _load_yaml(baked.path / ".github" / "workflows" / "ci.yml")
+    requirement = _mcp_requirement(baked)
+    lowest = SDK_LOWEST[baked.answers["mcp_sdk"]]
+    floors = [Version(spec.version) for spec in requirement.specifier if spec.operator == ">="]
+    assert floors == [Version(lowest)], f"{requirement}: the slow tier's lowest pin is {lowest}"
+    job = workflow["jobs"]["test"]
+    assert [Requirement(pin) for pin in job["strategy"]["matrix"]["mcp"]] == [
+        Requirement(f"mcp=={lowest}"),
+        requirement,
+    ]
+    # PyYAML reads the key `on` as the boolean True (YAML 1.1).
+    assert "schedule" in workflow[True]
+    commands = [step.get("run", "") for step in job["steps"]]
+    assert "pip install -e '.[dev]' \"$MCP\"" in commands
+    assert {"pre-commit run --all-files --show-diff-on-failure", "pytest"} <= set(commands)
+
+
+def test_dependabot_groups_the_mcp_sdk(baked: Baked) -> None:
+    """Weekly pip and GitHub Actions updates; mcp alone in a group of its own."""
+    config = _load_yaml(baked.path / ".github" / "dependabot.yml")
+    assert config["version"] == 2
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(updates) == {"pip", "github-actions"}
+    for update in updates.values():
+        assert update["directory"] == "/"
+        assert update["schedule"]["interval"] == "weekly"
+    groups = updates["pip"]["groups"]
+    assert groups["mcp-sdk"] == {"patterns": ["mcp"]}
+    others = [group for name, group in groups.items() if name != "mcp-sdk"]
+    assert all("mcp" in group.get("exclude-patterns", []) for group in others), groups
