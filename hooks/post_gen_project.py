@@ -60,7 +60,7 @@ def init_git_repository(project: Path, author_name: str, author_email: str) -> s
         [git, "rev-parse", "--is-inside-work-tree"], cwd=project, capture_output=True, text=True
     )
     if inside.stdout.strip() == "true":
-        return "the project is inside a git work tree already, so it gets no repository of its own"
+        return "the project is in a git work tree already (a parent's, or an earlier bake's)"
     identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
     steps = {
         "init": ["-c", "init.defaultBranch=main", "init", "-q"],
@@ -136,7 +136,7 @@ def main() -> int:
     if answers["init_git"]:
         note = init_git_repository(project, answers["author_name"], answers["author_email"])
         if note is not None:
-            print(f"note: {note}; the project is not a git repository (git init, then commit)")
+            print(f"note: {note}, so the bake was not committed")
     print(next_steps(answers))
     return 0
 

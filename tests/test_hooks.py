@@ -396,7 +396,7 @@ def test_init_git_repository_does_not_nest_in_a_work_tree(project: Path) -> None
     (project / "baked").mkdir()
     note = post_gen.init_git_repository(project / "baked", "A", "a@example.com")
     assert note is not None
-    assert "inside a git work tree" in note
+    assert "in a git work tree already" in note
     assert not (project / "baked" / ".git").exists()
 
 
@@ -427,6 +427,6 @@ def test_main_without_git_prints_a_note_and_succeeds(
     monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "init_git": True})
     assert post_gen.main() == 0
     output = capsys.readouterr().out
-    assert "note: git not found; the project is not a git repository" in output
+    assert "note: git not found, so the bake was not committed" in output
     assert "Next steps" in output
     assert not (project / ".git").exists()
