@@ -137,11 +137,15 @@ def _cruft(cwd: Path, *args: str) -> CommandResult:
     return run(python_module("cruft", *args), cwd=cwd)
 
 
-def test_cruft_update_applies_template_changes_and_reports_conflicts(tmp_path: Path) -> None:
+def test_cruft_update_applies_template_changes_and_reports_conflicts(
+    tmp_path: Path, cookiecutter_config: Path
+) -> None:
     """A machinery change arrives cleanly; a change to a line the team edited is a conflict."""
     _require_git()
     template = _template_repository(tmp_path / "template")
-    expect_success(_cruft(tmp_path, "create", "--no-input", "--output-dir", "out", str(template)))
+    # The private cookiecutter config keeps a developer's ~/.cookiecutterrc out of the answers.
+    create = ["create", "--no-input", "--config-file", str(cookiecutter_config)]
+    expect_success(_cruft(tmp_path, *create, "--output-dir", "out", str(template)))
     project = tmp_path / "out" / "my-mcp-server"
 
     # What the README tells a team to do after `cruft create`: commit the record of the bake.
