@@ -54,7 +54,9 @@ def _combination_id(answers: dict[str, str]) -> str:
     return f"{answers['mcp_sdk']}-{answers['auth']}-{container}"
 
 
-@pytest.fixture(scope="module", params=COMBINATIONS, ids=map(_combination_id, COMBINATIONS))
+@pytest.fixture(
+    scope="module", params=COMBINATIONS, ids=[_combination_id(answers) for answers in COMBINATIONS]
+)
 def baked(
     request: pytest.FixtureRequest, bake: Bake, tmp_path_factory: pytest.TempPathFactory
 ) -> Baked:
@@ -85,7 +87,7 @@ def test_workflow_is_actionlint_clean(baked: Baked) -> None:
     expect_success(run([*args, *workflows], cwd=baked.path))
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
+def _load_yaml(path: Path) -> dict[Any, Any]:
     """Parse a baked YAML file that must be a mapping."""
     data = yaml.safe_load(path.read_text("utf-8"))
     assert isinstance(data, dict), f"{path.name} is not a mapping"
