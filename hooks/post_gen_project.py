@@ -9,8 +9,9 @@ reads as the decision table.
 
 The hook is idempotent (removing a missing path is not an error), uses no
 network and never prompts, so it behaves the same under ``--no-input`` and in
-CI. Last, unless answered otherwise, it makes the bake a git repository with one
-first commit (pre-commit needs a repository); without git it says so and the
+CI. Then it records the template and its commit in ``.cruft.json`` for later
+template updates and, unless answered otherwise, makes the bake a git repository
+with one first commit (pre-commit needs one); without git it says so and the
 bake still succeeds. Like the pre-gen hook, answers arrive as JSON data and all Jinja lives in
 ``rendered_answers()``, so the unrendered file is importable by unit tests.
 """
@@ -18,6 +19,7 @@ bake still succeeds. Like the pre-gen hook, answers arrive as JSON data and all 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,6 +46,55 @@ def remove_test_credentials(project: Path) -> None:
 def remove_container(project: Path) -> None:
     """Remove the container image's recipe: the Dockerfile and its build-context filter."""
     remove_paths(project, ["Dockerfile", ".dockerignore"])
+
+
+# cookiecutter's built-in template abbreviations, so that `cookiecutter gh:org/template` records
+# a URL that cruft can clone.
+ABBREVIATIONS = {
+    "gh": "https://github.com/{0}.git",
+    "gl": "https://gitlab.com/{0}.git",
+    "bb": "https://bitbucket.org/{0}",
+}
+
+
+def record_template(project: Path, context: Mapping[str, Any]) -> str | None:
+    """Write ``.cruft.json``: the template, its commit and the answers, for later updates.
+
+    ``cruft check`` and ``cruft update`` read this file. Under ``cruft create`` (the context has
+    ``_commit``) cruft writes it after this hook, so this does nothing. Returns None when the
+    record is written or not needed, else a note saying why not.
+    """
+    if "_commit" in context:
+        return None
+    template, repo_dir = str(context.get("_template", "")), str(context.get("_repo_dir", ""))
+    # cookiecutter passes a template given as a relative path on as it is, relative to where
+    # it ran, which is not this hook's directory; the shell's PWD still says where that was.
+    repo = Path(os.environ.get("PWD", ""), repo_dir) if repo_dir else Path()
+    git = shutil.which("git")
+    if not repo_dir or not (repo / "cookiecutter.json").is_file() or git is None:
+        return "the template's directory or git was not found"
+    head = subprocess.run(
+        [git, "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    if head.returncode != 0:
+        return "the template is not in a git repository"
+    commit = head.stdout.strip()
+    prefix, _, rest = template.partition(":")
+    if prefix in ABBREVIATIONS:
+        template = ABBREVIATIONS[prefix].format(rest)
+    elif "://" not in template and not template.startswith("git@"):
+        template = str(repo.resolve())
+    answers = {key: value for key, value in context.items() if not key.startswith("_")}
+    record = {
+        "template": template,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": {**answers, "_template": template, "_commit": commit}},
+        "directory": None,
+    }
+    text = json.dumps(record, ensure_ascii=False, indent=2)
+    (project / ".cruft.json").write_text(text + "\n", encoding="utf-8")
+    return None
 
 
 def init_git_repository(project: Path, author_name: str, author_email: str) -> str | None:
@@ -121,6 +172,11 @@ def rendered_answers() -> dict[str, Any]:
     }
 
 
+def rendered_context() -> dict[str, Any]:
+    """Return cookiecutter's whole context: every answer and where the template came from."""
+    return dict(json.loads(r""" {{ cookiecutter | tojson }} """))
+
+
 def main() -> int:
     """Remove what the chosen options exclude, commit the rest, then print next steps."""
     answers = rendered_answers()
@@ -133,6 +189,9 @@ def main() -> int:
         remove_test_credentials(project)
     if not answers["container"]:
         remove_container(project)
+    note = record_template(project, rendered_context())
+    if note is not None:
+        print(f"note: {note}, so no .cruft.json was written (cruft link <template> makes one)")
     if answers["init_git"]:
         note = init_git_repository(project, answers["author_name"], answers["author_email"])
         if note is not None:

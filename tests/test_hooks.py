@@ -49,6 +49,13 @@ VALID: dict[str, Any] = {
     "init_git": False,
 }
 
+
+@pytest.fixture(autouse=True)
+def _no_template_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give main() an empty context, as its tests patch the answers only (record: see below)."""
+    monkeypatch.setattr(post_gen, "rendered_context", dict)
+
+
 HOSTILE_TEXT = 'O\'Brien "Quoted" \\ Tools """ \'\'\' \\" {{ x }} </script> Ünï'
 
 
@@ -430,3 +437,60 @@ def test_main_without_git_prints_a_note_and_succeeds(
     assert "note: git not found, so the bake was not committed" in output
     assert "Next steps" in output
     assert not (project / ".git").exists()
+
+
+@pytest.fixture
+def template_repo(project: Path) -> Path:
+    """Make a committed template (a cookiecutter.json in a git repository) beside the project."""
+    template = project.parent / f"{project.name}-template"
+    template.mkdir()
+    (template / "cookiecutter.json").write_text("{}", encoding="utf-8")
+    _git("init", "-q", cwd=template)
+    _git("add", "--all", cwd=template)
+    _git("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", "t", cwd=template)
+    return template
+
+
+def _context(template: str, repo_dir: Path) -> dict[str, Any]:
+    """Return the context cookiecutter renders into the hook (answers plus private keys)."""
+    return {**VALID, "_template": template, "_repo_dir": str(repo_dir), "_checkout": None}
+
+
+def test_record_template_writes_what_cruft_reads(project: Path, template_repo: Path) -> None:
+    """.cruft.json names the template (absolute), its HEAD commit and every answer."""
+    assert post_gen.record_template(project, _context(str(template_repo), template_repo)) is None
+    record = json.loads((project / ".cruft.json").read_text("utf-8"))
+    commit = _git("rev-parse", "HEAD", cwd=template_repo).strip()
+    assert record == {
+        "template": str(template_repo.resolve()),
+        "commit": commit,
+        "checkout": None,
+        "context": {
+            "cookiecutter": {**VALID, "_template": str(template_repo.resolve()), "_commit": commit}
+        },
+        "directory": None,
+    }
+
+
+def test_record_template_expands_abbreviations(project: Path, template_repo: Path) -> None:
+    """`cookiecutter gh:org/template` is recorded as the URL cruft can clone."""
+    assert post_gen.record_template(project, _context("gh:org/template", template_repo)) is None
+    record = json.loads((project / ".cruft.json").read_text("utf-8"))
+    assert record["template"] == "https://github.com/org/template.git"
+
+
+def test_record_template_leaves_cruft_create_to_cruft(project: Path, template_repo: Path) -> None:
+    """Under `cruft create` the context has _commit, and cruft writes its own record after."""
+    context = {**_context(str(template_repo), template_repo), "_commit": "0" * 40}
+    assert post_gen.record_template(project, context) is None
+    assert not (project / ".cruft.json").exists()
+
+
+def test_record_template_outside_git_says_so(project: Path) -> None:
+    """A template that is not in a git repository has no commit to record: a note, no file."""
+    template = project.parent / f"{project.name}-plain"
+    template.mkdir()
+    (template / "cookiecutter.json").write_text("{}", encoding="utf-8")
+    note = post_gen.record_template(project, _context(str(template), template))
+    assert note == "the template is not in a git repository"
+    assert not (project / ".cruft.json").exists()

@@ -9,6 +9,7 @@ these files are crossed in full, so every workflow a bake can produce is linted.
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import sys
 import tomllib
@@ -23,6 +24,7 @@ from packaging.version import Version
 
 from _support import (
     SDK_LOWEST,
+    TEMPLATE_DIR,
     Bake,
     expect_success,
     iter_files,
@@ -204,3 +206,17 @@ def test_dependabot_groups_the_mcp_sdk(baked: Baked) -> None:
     assert groups["mcp-sdk"] == {"patterns": ["mcp"]}
     others = [group for name, group in groups.items() if name != "mcp-sdk"]
     assert all("mcp" in group.get("exclude-patterns", []) for group in others), groups
+
+
+def test_bake_records_the_template_for_cruft(bake: Bake, tmp_path: Path) -> None:
+    """A plain cookiecutter bake writes .cruft.json: this template, its commit, the answers."""
+    head = run(["git", "rev-parse", "HEAD"], cwd=TEMPLATE_DIR)
+    if shutil.which("git") is None or head.returncode != 0:
+        unavailable("git or the template's git checkout not found", "bake from a git clone")
+    path = bake(tmp_path, mcp_sdk="1.x", init_git="no")
+    record = json.loads((path / ".cruft.json").read_text("utf-8"))
+    assert record["template"] == str(TEMPLATE_DIR)
+    assert record["commit"] == head.output.strip()
+    answers = record["context"]["cookiecutter"]
+    assert (answers["mcp_sdk"], answers["project_slug"]) == ("1.x", "my-mcp-server")
+    assert answers["_commit"] == record["commit"]
