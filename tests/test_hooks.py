@@ -271,6 +271,14 @@ def test_rendering_turns_hostile_answers_into_data(hook: str, tmp_path: Path) ->
     assert decoded == {key: answers[key] for key in decoded}
 
 
+def test_rendered_context_turns_hostile_answers_into_data(tmp_path: Path) -> None:
+    """The whole context the post-gen hook records round-trips exactly, hostile text included."""
+    answers = {**VALID, "author_name": HOSTILE_TEXT, "_template": HOSTILE_TEXT + "\\"}
+    script = render_hook(HOOKS_DIR / "post_gen_project.py", answers, tmp_path)
+    rendered = load_module(script, "rendered_post_gen_context")
+    assert rendered.rendered_context() == answers
+
+
 def test_rendered_pre_gen_hook_exits_1_with_error_lines(tmp_path: Path) -> None:
     """Run as cookiecutter runs it: a bad answer gives ERROR lines and exit 1."""
     answers = {**VALID, "package_name": "mcp", "mcp_sdk": "3.x"}
