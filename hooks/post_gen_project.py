@@ -12,8 +12,9 @@ network and never prompts, so it behaves the same under ``--no-input`` and in
 CI. Then it records the template and its commit in ``.cruft.json`` for later
 template updates and, unless answered otherwise, makes the bake a git repository
 with one first commit (pre-commit needs one); without git it says so and the
-bake still succeeds. Like the pre-gen hook, answers arrive as JSON data and all Jinja lives in
-``rendered_answers()``, so the unrendered file is importable by unit tests.
+bake still succeeds. Like the pre-gen hook, answers arrive as JSON data and all
+Jinja lives in ``rendered_answers()`` and ``rendered_context()``, so the
+unrendered file is importable by unit tests.
 """
 
 from __future__ import annotations
