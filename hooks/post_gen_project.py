@@ -9,14 +9,20 @@ reads as the decision table.
 
 The hook is idempotent (removing a missing path is not an error), uses no
 network and never prompts, so it behaves the same under ``--no-input`` and in
-CI. Like the pre-gen hook, answers arrive as JSON data and all Jinja lives in
-``rendered_answers()``, so the unrendered file is importable by unit tests.
+CI. Then it records the template and its commit in ``.cruft.json`` for later
+template updates and, unless answered otherwise, makes the bake a git repository
+with one first commit (pre-commit needs one); without git it says so and the
+bake still succeeds. Like the pre-gen hook, answers arrive as JSON data and all
+Jinja lives in ``rendered_answers()`` and ``rendered_context()``, so the
+unrendered file is importable by unit tests.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -46,6 +52,87 @@ def remove_container(project: Path) -> None:
 def remove_kubernetes(project: Path) -> None:
     """Remove the Kubernetes manifests (the nginx config in deploy/ stays)."""
     remove_paths(project, ["deploy/k8s"])
+
+
+# cookiecutter's built-in template abbreviations, so that `cookiecutter gh:org/template` records
+# a URL that cruft can clone.
+ABBREVIATIONS = {
+    "gh": "https://github.com/{0}.git",
+    "gl": "https://gitlab.com/{0}.git",
+    "bb": "https://bitbucket.org/{0}",
+}
+
+
+def record_template(project: Path, context: Mapping[str, Any]) -> str | None:
+    """Write ``.cruft.json``: the template, its commit and the answers, for later updates.
+
+    ``cruft check`` and ``cruft update`` read this file. Under ``cruft create`` (the context has
+    ``_commit``) cruft writes it after this hook, so this does nothing. Returns None when the
+    record is written or not needed, else a note saying why not.
+    """
+    if "_commit" in context:
+        return None
+    template, repo_dir = str(context.get("_template", "")), str(context.get("_repo_dir", ""))
+    # cookiecutter passes a template given as a relative path on as it is, relative to where
+    # it ran, which is not this hook's directory; the shell's PWD still says where that was.
+    repo = Path(os.environ.get("PWD", ""), repo_dir) if repo_dir else Path()
+    git = shutil.which("git")
+    if not repo_dir or not (repo / "cookiecutter.json").is_file() or git is None:
+        return "the template's directory or git was not found"
+    head = subprocess.run(
+        [git, "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    if head.returncode != 0:
+        return "the template is not in a git repository"
+    commit = head.stdout.strip()
+    prefix, _, rest = template.partition(":")
+    if prefix in ABBREVIATIONS:
+        template = ABBREVIATIONS[prefix].format(rest)
+    elif "://" not in template and not template.startswith("git@"):
+        template = str(repo.resolve())
+    answers = {key: value for key, value in context.items() if not key.startswith("_")}
+    record = {
+        "template": template,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": {**answers, "_template": template, "_commit": commit}},
+        "directory": None,
+    }
+    text = json.dumps(record, ensure_ascii=False, indent=2)
+    (project / ".cruft.json").write_text(text + "\n", encoding="utf-8")
+    return None
+
+
+def init_git_repository(project: Path, author_name: str, author_email: str) -> str | None:
+    """Make project a git repository whose first commit holds the whole bake.
+
+    The author answers are the commit's identity, passed with ``-c`` so that a machine without
+    a git identity can bake too. Returns None when done, else a note saying why not: a bake
+    never fails over git. A bake inside an existing work tree (a monorepo) is not nested.
+    """
+    git = shutil.which("git")
+    if git is None:
+        return "git not found"
+    inside = subprocess.run(
+        [git, "rev-parse", "--is-inside-work-tree"], cwd=project, capture_output=True, text=True
+    )
+    if inside.stdout.strip() == "true":
+        return "the project is in a git work tree already (a parent's, or an earlier bake's)"
+    identity = ["-c", f"user.name={author_name}", "-c", f"user.email={author_email}"]
+    steps = {
+        "init": ["-c", "init.defaultBranch=main", "init", "-q"],
+        "add": ["add", "--all"],
+        "commit": [
+            *identity,
+            *("-c", "commit.gpgsign=false", "commit", "-q", "--no-verify"),
+            *("-m", "Bake the project from the MCP service template"),
+        ],
+    }
+    for step, args in steps.items():
+        result = subprocess.run([git, *args], cwd=project, capture_output=True, text=True)
+        if result.returncode != 0:
+            return f"git {step} failed: {result.stderr.strip()}"
+    return None
 
 
 def remove_paths(project_dir: Path, relative_paths: Iterable[str]) -> None:
@@ -86,11 +173,19 @@ def rendered_answers() -> dict[str, Any]:
         "auth": json.loads(r""" {{ cookiecutter.auth | tojson }} """),
         "container": json.loads(r""" {{ cookiecutter.container | tojson }} """),
         "kubernetes": json.loads(r""" {{ cookiecutter.kubernetes | tojson }} """),
+        "init_git": json.loads(r""" {{ cookiecutter.init_git | tojson }} """),
+        "author_name": json.loads(r""" {{ cookiecutter.author_name | tojson }} """),
+        "author_email": json.loads(r""" {{ cookiecutter.author_email | tojson }} """),
     }
 
 
+def rendered_context() -> dict[str, Any]:
+    """Return cookiecutter's whole context: every answer and where the template came from."""
+    return dict(json.loads(r""" {{ cookiecutter | tojson }} """))
+
+
 def main() -> int:
-    """Remove what the chosen options exclude, then print next steps."""
+    """Remove what the chosen options exclude, commit the rest, then print next steps."""
     answers = rendered_answers()
     project, package, auth = Path.cwd(), answers["package_name"], answers["auth"]
     if auth != "bearer":
@@ -103,6 +198,13 @@ def main() -> int:
         remove_container(project)
     if not answers["kubernetes"]:
         remove_kubernetes(project)
+    note = record_template(project, rendered_context())
+    if note is not None:
+        print(f"note: {note}, so no .cruft.json was written (cruft link <template> makes one)")
+    if answers["init_git"]:
+        note = init_git_repository(project, answers["author_name"], answers["author_email"])
+        if note is not None:
+            print(f"note: {note}, so the bake was not committed")
     print(next_steps(answers))
     return 0
 

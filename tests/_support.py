@@ -140,8 +140,15 @@ def python_module(*args: str) -> list[str]:
 
 
 def iter_files(root: Path) -> Iterator[Path]:
-    """Yield every regular file under root, in a stable order."""
-    yield from sorted(path for path in root.rglob("*") if path.is_file())
+    """Yield every regular file under root, in a stable order, outside any ``.git`` directory.
+
+    A bake is a git repository (see the post-gen hook); its objects are git's, not the bake's.
+    """
+    yield from sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    )
 
 
 def read_text_or_none(path: Path) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from cookiecutter.environment import StrictEnvironment
 
-from _support import HOOKS_DIR, TEMPLATE_DIR, run
+from _support import HOOKS_DIR, TEMPLATE_DIR, run, unavailable
 
 
 def load_module(path: Path, name: str) -> ModuleType:
@@ -45,7 +46,16 @@ VALID: dict[str, Any] = {
     "auth": "none",
     "container": True,
     "kubernetes": True,
+    # Off here, so the tests of main() check file removal only; the git tests below turn it on.
+    "init_git": False,
 }
+
+
+@pytest.fixture(autouse=True)
+def _no_template_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give main() an empty context, as its tests patch the answers only (record: see below)."""
+    monkeypatch.setattr(post_gen, "rendered_context", dict)
+
 
 HOSTILE_TEXT = 'O\'Brien "Quoted" \\ Tools """ \'\'\' \\" {{ x }} </script> Ünï'
 
@@ -262,6 +272,14 @@ def test_rendering_turns_hostile_answers_into_data(hook: str, tmp_path: Path) ->
     assert decoded == {key: answers[key] for key in decoded}
 
 
+def test_rendered_context_turns_hostile_answers_into_data(tmp_path: Path) -> None:
+    """The whole context the post-gen hook records round-trips exactly, hostile text included."""
+    answers = {**VALID, "author_name": HOSTILE_TEXT, "_template": HOSTILE_TEXT + "\\"}
+    script = render_hook(HOOKS_DIR / "post_gen_project.py", answers, tmp_path)
+    rendered = load_module(script, "rendered_post_gen_context")
+    assert rendered.rendered_context() == answers
+
+
 def test_rendered_pre_gen_hook_exits_1_with_error_lines(tmp_path: Path) -> None:
     """Run as cookiecutter runs it: a bad answer gives ERROR lines and exit 1."""
     answers = {**VALID, "package_name": "mcp", "mcp_sdk": "3.x"}
@@ -379,3 +397,143 @@ def test_main_keeps_the_kubernetes_manifests_only_when_chosen(
         assert post_gen.main() == 0
     assert (tmp_path / "deploy" / "k8s").exists() == kubernetes
     assert (tmp_path / "deploy" / "nginx.conf").exists()
+
+
+def _git(*args: str, cwd: Path) -> str:
+    """Run git in cwd, fail the test if it fails, and return its output."""
+    result = run(["git", *args], cwd=cwd)
+    assert result.returncode == 0, result.describe()
+    return result.output
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Provide a small project outside any git work tree (pytest's tmp_path is in none)."""
+    if shutil.which("git") is None:
+        unavailable("git not found", "install git (apt-get install git)")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("# x\n", encoding="utf-8")
+    assert run(["git", "rev-parse"], cwd=tmp_path).returncode != 0, "tmp_path is in a repository"
+    return tmp_path
+
+
+def test_init_git_repository_commits_every_file_as_the_author(project: Path) -> None:
+    """One first commit on main holds the whole bake, by the author answers, tree clean."""
+    author = 'Zoë O\'Brien "Quoted" \\ Tools'
+    assert post_gen.init_git_repository(project, author, "zoe@example.com") is None
+    log = _git("log", "--format=%an|%ae|%cn|%s", cwd=project).splitlines()
+    assert log == [
+        f"{author}|zoe@example.com|{author}|Bake the project from the MCP service template"
+    ]
+    assert _git("branch", "--show-current", cwd=project).strip() == "main"
+    assert _git("ls-files", cwd=project).split() == ["README.md", "src/app.py"]
+    assert _git("status", "--porcelain", cwd=project) == ""
+
+
+def test_init_git_repository_without_git_says_so(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No git on PATH: a note, no repository, no exception."""
+    monkeypatch.setattr(post_gen.shutil, "which", lambda name: None)
+    assert post_gen.init_git_repository(project, "A", "a@example.com") == "git not found"
+    assert not (project / ".git").exists()
+
+
+def test_init_git_repository_does_not_nest_in_a_work_tree(project: Path) -> None:
+    """A bake inside an existing repository (a monorepo) gets no repository of its own."""
+    _git("init", "-q", cwd=project)
+    (project / "baked").mkdir()
+    note = post_gen.init_git_repository(project / "baked", "A", "a@example.com")
+    assert note is not None
+    assert "in a git work tree already" in note
+    assert not (project / "baked" / ".git").exists()
+
+
+def test_init_git_repository_reports_a_failing_step(project: Path) -> None:
+    """A git step that fails (here: an empty author name) is a note naming it, not a crash."""
+    note = post_gen.init_git_repository(project, "", "")
+    assert note is not None
+    assert note.startswith("git commit failed: "), note
+
+
+@pytest.mark.parametrize("init_git", [True, False], ids=["init-git", "no-git"])
+def test_main_makes_a_repository_only_when_asked(
+    init_git: bool, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The init_git answer decides; the next steps are printed either way."""
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "init_git": init_git})
+    assert post_gen.main() == 0
+    assert (project / ".git").is_dir() == init_git
+
+
+def test_main_without_git_prints_a_note_and_succeeds(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A machine without git still bakes; the output says the project is not a repository."""
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(post_gen.shutil, "which", lambda name: None)
+    monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "init_git": True})
+    assert post_gen.main() == 0
+    output = capsys.readouterr().out
+    assert "note: git not found, so the bake was not committed" in output
+    assert "Next steps" in output
+    assert not (project / ".git").exists()
+
+
+@pytest.fixture
+def template_repo(project: Path) -> Path:
+    """Make a committed template (a cookiecutter.json in a git repository) beside the project."""
+    template = project.parent / f"{project.name}-template"
+    template.mkdir()
+    (template / "cookiecutter.json").write_text("{}", encoding="utf-8")
+    _git("init", "-q", cwd=template)
+    _git("add", "--all", cwd=template)
+    _git("-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", "t", cwd=template)
+    return template
+
+
+def _context(template: str, repo_dir: Path) -> dict[str, Any]:
+    """Return the context cookiecutter renders into the hook (answers plus private keys)."""
+    return {**VALID, "_template": template, "_repo_dir": str(repo_dir), "_checkout": None}
+
+
+def test_record_template_writes_what_cruft_reads(project: Path, template_repo: Path) -> None:
+    """.cruft.json names the template (absolute), its HEAD commit and every answer."""
+    assert post_gen.record_template(project, _context(str(template_repo), template_repo)) is None
+    record = json.loads((project / ".cruft.json").read_text("utf-8"))
+    commit = _git("rev-parse", "HEAD", cwd=template_repo).strip()
+    assert record == {
+        "template": str(template_repo.resolve()),
+        "commit": commit,
+        "checkout": None,
+        "context": {
+            "cookiecutter": {**VALID, "_template": str(template_repo.resolve()), "_commit": commit}
+        },
+        "directory": None,
+    }
+
+
+def test_record_template_expands_abbreviations(project: Path, template_repo: Path) -> None:
+    """`cookiecutter gh:org/template` is recorded as the URL cruft can clone."""
+    assert post_gen.record_template(project, _context("gh:org/template", template_repo)) is None
+    record = json.loads((project / ".cruft.json").read_text("utf-8"))
+    assert record["template"] == "https://github.com/org/template.git"
+
+
+def test_record_template_leaves_cruft_create_to_cruft(project: Path, template_repo: Path) -> None:
+    """Under `cruft create` the context has _commit, and cruft writes its own record after."""
+    context = {**_context(str(template_repo), template_repo), "_commit": "0" * 40}
+    assert post_gen.record_template(project, context) is None
+    assert not (project / ".cruft.json").exists()
+
+
+def test_record_template_outside_git_says_so(project: Path) -> None:
+    """A template that is not in a git repository has no commit to record: a note, no file."""
+    template = project.parent / f"{project.name}-plain"
+    template.mkdir()
+    (template / "cookiecutter.json").write_text("{}", encoding="utf-8")
+    note = post_gen.record_template(project, _context(str(template), template))
+    assert note == "the template is not in a git repository"
+    assert not (project / ".cruft.json").exists()
