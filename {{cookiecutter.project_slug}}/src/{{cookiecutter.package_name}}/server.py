@@ -40,7 +40,9 @@ def serve(settings: Settings, sock: socket.socket) -> None:
     # it found. Finding these, it re-raises into a no-op: a clean shutdown exits 0, quietly.
     signal.signal(signal.SIGTERM, _after_shutdown)
     signal.signal(signal.SIGINT, _after_shutdown)
-    GracefulServer(config, app.state.guard, settings.shutdown_grace).run(sockets=[sock])
+    shared = settings.workers > 1  # the other workers go on accepting from it
+    server = GracefulServer(config, app.state.guard, settings.shutdown_grace, shared_socket=shared)
+    server.run(sockets=[sock])
     protocol.head_timeouts.summarise()
 
 

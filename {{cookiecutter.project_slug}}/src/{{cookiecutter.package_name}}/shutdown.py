@@ -10,17 +10,24 @@ still finishes its own shutdown (the app's lifespan included) without a tracebac
 
 Closing a listening socket resets the connections the kernel has completed but the server has
 not accepted yet; a client (or proxy) that has already sent its request on one gets a reset it
-cannot tell from a failure of the request. Before the socket is closed, the queue is emptied:
-those connections are accepted, and their requests served (``connections.py``).
+cannot tell from a failure of the request. So before the socket is closed, the kernel is told
+to drop new connection attempts (a socket filter on the listening socket: the client's own
+retry of its SYN then meets the closed port, a refusal any proxy retries elsewhere), the
+handshakes already under way are given time to complete, and the queue is emptied: those
+connections are accepted, and their requests served (``connections.py``). A socket shared with
+other workers gets no filter: they go on accepting from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import select
 import signal
 import socket
+import struct
+import time
 from types import FrameType
 
 import uvicorn
@@ -30,14 +37,36 @@ from .guard import DisconnectGuard
 
 logger = logging.getLogger(__name__)
 
+# Seconds the handshakes under way when new connections are refused get to complete: a round
+# trip, with room to spare.
+HANDSHAKE_WAIT = 0.2
+_SO_ATTACH_FILTER = 26  # Linux
+# A classic BPF program the kernel runs on each packet reaching the listening socket (at the
+# TCP header): drop a SYN without ACK, which opens a connection; keep everything else.
+_REFUSE_NEW_CONNECTIONS = (
+    (0x30, 0, 0, 13),  # load the byte of TCP flags
+    (0x54, 0, 0, 0x12),  # keep SYN and ACK
+    (0x15, 0, 1, 0x02),  # SYN alone? then the next instruction, else the one after
+    (0x06, 0, 0, 0),  # drop
+    (0x06, 0, 0, 0xFFFFFFFF),  # keep
+)
+
 
 class GracefulServer(uvicorn.Server):
     """A uvicorn server that drains the guard's requests, for at most ``grace`` seconds."""
 
-    def __init__(self, config: uvicorn.Config, guard: DisconnectGuard, grace: float) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        guard: DisconnectGuard,
+        grace: float,
+        *,
+        shared_socket: bool = False,
+    ) -> None:
         super().__init__(config)
         self.guard = guard
         self.grace = grace
+        self.shared_socket = shared_socket
         AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
@@ -62,16 +91,33 @@ class GracefulServer(uvicorn.Server):
         await super().shutdown(sockets)
 
     async def _accept_queued_connections(self) -> None:
-        """Let asyncio accept what is queued, until the queue is empty (at most about 0.5 s)."""
+        """Refuse new connections, then accept what is queued until the queue stays empty."""
         queue = select.poll()
+        refusing = False
         for server in self.servers:
             for sock in server.sockets:
                 queue.register(sock.fileno(), select.POLLIN)
+                if not self.shared_socket:
+                    refusing |= _refuse_new_connections(sock)
+        settled = time.monotonic() + (HANDSHAKE_WAIT if refusing else 0.0)
         for _ in range(500):
-            if not queue.poll(0):
+            if not queue.poll(0) and time.monotonic() >= settled:
                 return  # nothing queued; nothing is awaited from here to the close
             await asyncio.sleep(0.001)  # asyncio's accept callback, then connection_made
 
     def _grace_over(self) -> None:
         logger.warning("shutdown grace period of %g s is over: cutting requests short", self.grace)
         self.guard.cut_short()
+
+
+def _refuse_new_connections(sock: socket.socket) -> bool:
+    """Have the kernel drop connection attempts to the listening ``sock``; False if it cannot."""
+    program = b"".join(struct.pack("HBBI", *step) for step in _REFUSE_NEW_CONNECTIONS)
+    steps = ctypes.create_string_buffer(program)
+    fprog = struct.pack("HL", len(_REFUSE_NEW_CONNECTIONS), ctypes.addressof(steps))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, fprog)
+    except OSError as exc:
+        logger.debug("cannot refuse new connections before closing the socket: %s", exc)
+        return False
+    return True
