@@ -7,11 +7,13 @@ call in flight finish and deliver its answer, accepts no new connections meanwhi
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -172,4 +174,51 @@ def test_a_connection_that_sends_nothing_does_not_hold_the_drain_up(
     assert 0.5 < closed_after < 3, closed_after
     assert process.wait(timeout=10) == 0, process.output()
     assert time.monotonic() - stopped < 4, process.output()
+    assert " ERROR " not in process.output()
+
+
+def test_connection_attempts_during_the_drain_are_served_or_refused_never_reset(
+    launch: Callable[..., Process],
+) -> None:
+    """Around the close of the listening socket, no connection is accepted and then dropped.
+
+    A proxy can retry a refused connection elsewhere, but not a POST it has sent on a
+    connection that is then reset. New attempts are dropped in the kernel before the accept
+    queue is emptied and the socket closed, so each attempt is answered or refused.
+    """
+    process, port = start(launch)
+    call = InFlightCall(port, seconds=1.5)  # keeps the drain going past the socket's close
+    time.sleep(0.3)
+    process.popen.send_signal(signal.SIGTERM)
+    outcomes: Counter[str] = Counter()
+
+    def attempt() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/healthz")
+            outcomes[f"answered {connection.getresponse().status}"] += 1
+        except ConnectionRefusedError:
+            outcomes["refused"] += 1
+        except (OSError, http.client.HTTPException) as exc:
+            outcomes[type(exc).__name__] += 1
+        finally:
+            connection.close()
+
+    until = time.monotonic() + 0.8
+
+    def keep_trying() -> None:
+        while time.monotonic() < until:
+            attempt()
+
+    # Eight clients connecting back to back, across the socket's close. Measured without the
+    # kernel filter and the queue draining: 2 to 8 resets in 3 runs out of 4; with them: none.
+    attempts = [threading.Thread(target=keep_trying) for _ in range(8)]
+    for thread in attempts:
+        thread.start()
+    for thread in attempts:
+        thread.join()
+    assert set(outcomes) <= {"answered 200", "refused"}, outcomes
+    assert outcomes["refused"] > 0, outcomes
+    assert call.result(timeout=10) == "done after 1.5 seconds in 4 steps", process.output()
+    assert process.wait(timeout=10) == 0, process.output()
     assert " ERROR " not in process.output()
