@@ -29,14 +29,16 @@ from pathlib import Path
 from typing import Any
 
 
-def remove_bearer_auth(project: Path, package: str) -> None:
-    """Remove static bearer tokens: the middleware and its tests."""
-    remove_paths(project, [f"src/{package}/auth_bearer.py", "tests/test_auth_bearer.py"])
+def choose_sdk_line(project: Path, package: str, line: str) -> None:
+    """Keep the SDK seam of the chosen line (``runtime/sdk.py``); drop the other line's."""
+    choose_variant(project / "src" / package / "runtime", "sdk", line)
 
 
-def remove_oauth(project: Path, package: str) -> None:
-    """Remove the OAuth resource server: the JWT verifier and its tests."""
-    remove_paths(project, [f"src/{package}/auth_oauth.py", "tests/test_auth_oauth.py"])
+def choose_auth(project: Path, package: str, auth: str) -> None:
+    """Keep the chosen authentication (``runtime/auth.py``); drop the others and their tests."""
+    choose_variant(project / "src" / package / "runtime", "auth", auth)
+    others = [choice for choice in ("bearer", "oauth") if choice != auth]
+    remove_paths(project, [f"tests/test_auth_{choice}.py" for choice in others])
 
 
 def remove_test_credentials(project: Path) -> None:
@@ -135,6 +137,19 @@ def init_git_repository(project: Path, author_name: str, author_email: str) -> s
     return None
 
 
+def choose_variant(directory: Path, module: str, choice: str) -> None:
+    """Make ``<module>-<choice>.py`` the module ``<module>.py`` and delete its other variants.
+
+    The template holds whole-file variants where SDK lines or options differ, rather than
+    Jinja conditionals inside one file, so that each baked module reads as written by hand.
+    """
+    chosen = directory / f"{module}-{choice}.py"
+    if chosen.is_file():
+        chosen.replace(directory / f"{module}.py")
+    for other in directory.glob(f"{module}-*.py"):
+        other.unlink()
+
+
 def remove_paths(project_dir: Path, relative_paths: Iterable[str]) -> None:
     """Delete files or directories under project_dir; missing ones are skipped."""
     for relative in relative_paths:
@@ -188,10 +203,8 @@ def main() -> int:
     """Remove what the chosen options exclude, commit the rest, then print next steps."""
     answers = rendered_answers()
     project, package, auth = Path.cwd(), answers["package_name"], answers["auth"]
-    if auth != "bearer":
-        remove_bearer_auth(project, package)
-    if auth != "oauth":
-        remove_oauth(project, package)
+    choose_sdk_line(project, package, answers["mcp_sdk"])
+    choose_auth(project, package, auth)
     if auth == "none":
         remove_test_credentials(project)
     if not answers["container"]:

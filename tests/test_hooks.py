@@ -299,29 +299,34 @@ def test_rendered_pre_gen_hook_exits_0_silently_for_valid_answers(tmp_path: Path
     assert (result.returncode, result.output) == (0, ""), result.describe()
 
 
-AUTH_FILES = {
-    "bearer": ["src/my_mcp_server/auth_bearer.py", "tests/test_auth_bearer.py"],
-    "oauth": ["src/my_mcp_server/auth_oauth.py", "tests/test_auth_oauth.py"],
-}
+RUNTIME = "src/my_mcp_server/runtime"
+AUTH_TESTS = {"bearer": "tests/test_auth_bearer.py", "oauth": "tests/test_auth_oauth.py"}
 
 
+@pytest.mark.parametrize("sdk", ["2.x", "1.x"])
 @pytest.mark.parametrize("auth", ["none", "bearer", "oauth"])
-def test_main_keeps_only_the_chosen_auth_files(
-    auth: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_main_keeps_only_the_chosen_variants(
+    auth: str, sdk: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each auth option's files go unless chosen; the shared test credentials go with none."""
-    every_file = [path for files in AUTH_FILES.values() for path in files]
-    for path in [*every_file, "tests/credentials.py", "src/my_mcp_server/app.py"]:
+    """The chosen line's and auth's variants become the modules; the rest, and their tests, go."""
+    variants = [f"{RUNTIME}/sdk-{line}.py" for line in ("2.x", "1.x")]
+    variants += [f"{RUNTIME}/auth-{choice}.py" for choice in ("none", "bearer", "oauth")]
+    for path in [*variants, *AUTH_TESTS.values(), "tests/credentials.py"]:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text("x", encoding="utf-8")
+        (tmp_path / path).write_text(f"# {Path(path).name}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "auth": auth})
+    monkeypatch.setattr(
+        post_gen, "rendered_answers", lambda: {**VALID, "auth": auth, "mcp_sdk": sdk}
+    )
     for _ in range(2):  # idempotent
         assert post_gen.main() == 0
-    for option, files in AUTH_FILES.items():
-        assert all((tmp_path / path).exists() == (option == auth) for path in files), option
+    runtime = sorted(path.name for path in (tmp_path / RUNTIME).iterdir())
+    assert runtime == ["auth.py", "sdk.py"]
+    assert (tmp_path / RUNTIME / "sdk.py").read_text("utf-8") == f"# sdk-{sdk}.py\n"
+    assert (tmp_path / RUNTIME / "auth.py").read_text("utf-8") == f"# auth-{auth}.py\n"
+    for option, test in AUTH_TESTS.items():
+        assert (tmp_path / test).exists() == (option == auth), option
     assert (tmp_path / "tests/credentials.py").exists() == (auth != "none")
-    assert (tmp_path / "src/my_mcp_server/app.py").exists()
 
 
 def test_remove_paths_is_idempotent(tmp_path: Path) -> None:

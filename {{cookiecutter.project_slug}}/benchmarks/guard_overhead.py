@@ -15,7 +15,7 @@ import time
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.guard import DisconnectGuard
+from {{ cookiecutter.package_name }}.runtime.guard import DisconnectGuard
 
 BODY = json.dumps(
     {

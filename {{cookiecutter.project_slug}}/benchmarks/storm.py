@@ -39,20 +39,20 @@ def serve(kind: str) -> None:
     import uvicorn
 
     from {{ cookiecutter.package_name }}.app import create_app
-    from {{ cookiecutter.package_name }}.logs import configure_logging
-    from {{ cookiecutter.package_name }}.sdk import (
+    from {{ cookiecutter.package_name }}.runtime.logs import configure_logging
+    from {{ cookiecutter.package_name }}.runtime.sdk import (
         create_http_app,
-        create_server,
+        new_server,
     )
-    from {{ cookiecutter.package_name }}.settings import load_settings
+    from {{ cookiecutter.package_name }}.settings import read_settings
     from {{ cookiecutter.package_name }}.tools import register_tools
 
-    settings = load_settings(json_response=True, log_level="warning")
+    settings = read_settings(json_response=True, log_level="warning")
     configure_logging(settings.log_level)
     if kind == "guarded":
         app = create_app(settings)
     else:
-        server = create_server(settings)
+        server = new_server(settings)
         register_tools(server)
         app = create_http_app(server, settings)
     sock = socket.create_server(("127.0.0.1", 0), backlog=4096)

@@ -39,7 +39,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.memory import create_connected_server_and_client_session
 {% endif %}
 
-from {{ cookiecutter.package_name }}.sdk import SDK_VERSION, Server
+from {{ cookiecutter.package_name }}.runtime.sdk import SDK_VERSION, Server
 {% if cookiecutter.auth != "none" %}
 
 from . import credentials

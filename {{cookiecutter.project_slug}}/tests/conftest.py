@@ -14,7 +14,8 @@ from starlette.types import ASGIApp
 
 from {{ cookiecutter.package_name }}.app import create_app
 {% if cookiecutter.auth != "none" %}
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, Settings
+from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
+from {{ cookiecutter.package_name }}.settings import Settings
 
 from . import credentials
 {% else %}
@@ -24,7 +25,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from .processes import Process, clean_environment
 from .servers import RunningServer, serving
 
-GUARD_LOGGER = "{{ cookiecutter.package_name }}.guard"
+GUARD_LOGGER = "{{ cookiecutter.package_name }}.runtime.guard"
 
 
 class LogWatch:

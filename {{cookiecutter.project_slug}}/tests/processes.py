@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
+from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 {% if cookiecutter.auth != "none" %}
 
 from . import credentials

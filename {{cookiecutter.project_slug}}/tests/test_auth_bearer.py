@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
-    ENV_PREFIX,
     Settings,
     SettingsError,
-    load_settings,
+    read_settings,
 )
 
 from .client import LEGACY_PROTOCOL, rpc_request
@@ -80,7 +80,7 @@ def test_healthz_needs_no_token(server: RunningServer) -> None:
 
 def test_tokens_are_comma_separated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKENS_VARIABLE, f" {TOKEN}, {OTHER_TOKEN} ")
-    loaded = load_settings()
+    loaded = read_settings()
     assert [token.get_secret_value() for token in loaded.auth_tokens] == [TOKEN, OTHER_TOKEN]
     assert TOKEN not in repr(loaded)
     assert TOKEN not in str(loaded)
@@ -96,7 +96,7 @@ def test_a_bad_token_setting_is_one_line_that_never_shows_the_value(
 ) -> None:
     monkeypatch.setenv(TOKENS_VARIABLE, value)
     with pytest.raises(SettingsError) as caught:
-        load_settings()
+        read_settings()
     message = str(caught.value)
     assert message.startswith(f"invalid setting {TOKENS_VARIABLE}: "), message
     assert "\n" not in message

@@ -15,10 +15,10 @@ import jwt
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
+from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
-    ENV_PREFIX,
     SettingsError,
-    load_settings,
+    read_settings,
 )
 
 from .client import LEGACY_PROTOCOL, rpc_request
@@ -121,10 +121,10 @@ def test_the_service_refuses_to_start_without_a_required_setting(name: str) -> N
 def test_urls_must_be_http_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}AUTH_JWKS_URL", "issuer.example.test/jwks")
     with pytest.raises(SettingsError, match=f"^invalid setting {ENV_PREFIX}AUTH_JWKS_URL="):
-        load_settings()
+        read_settings()
 
 
 def test_the_audience_defaults_to_the_resource_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_settings().expected_audience == RESOURCE_URL
+    assert read_settings().expected_audience == RESOURCE_URL
     monkeypatch.setenv(f"{ENV_PREFIX}AUTH_AUDIENCE", "api://mcp")
-    assert load_settings().expected_audience == "api://mcp"
+    assert read_settings().expected_audience == "api://mcp"

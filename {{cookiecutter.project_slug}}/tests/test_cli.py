@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
+from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 
 from .client import PROTOCOLS, rpc_request
 from .processes import (
@@ -92,7 +92,8 @@ def test_serves_on_a_free_port_logs_one_line_per_record_and_stops_on_sigterm(
     assert port > 0
     # The socket is bound before anything is logged, so the very first line is the real address.
     assert LISTENING.search(process.stderr[0]), process.output()
-    assert f" INFO {PACKAGE}.cli: {SERVER_NAME} {__version__} listening on " in process.stderr[0]
+    first_line = f" INFO {PACKAGE}.runtime.cli: {SERVER_NAME} {__version__} listening on "
+    assert first_line in process.stderr[0]
 
     process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
     assert_serves_mcp(f"http://127.0.0.1:{port}")

@@ -33,8 +33,8 @@ import pytest
 import uvicorn
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.cli import bind
-from {{ cookiecutter.package_name }}.connections import protocol_class
+from {{ cookiecutter.package_name }}.runtime.cli import bind
+from {{ cookiecutter.package_name }}.runtime.connections import protocol_class
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .client import PROTOCOLS, rpc_request
@@ -175,7 +175,7 @@ def test_silent_and_trickling_connections_are_closed_at_the_header_timeout(
     process.popen.send_signal(signal.SIGTERM)
     assert process.wait() == 0, process.output()
     assert process.stderr[-1].endswith(
-        f"INFO {PACKAGE}.connections: connections closed without a complete request head "
+        f"INFO {PACKAGE}.runtime.connections: connections closed without a complete request head "
         "within 1 s: 1 sent nothing, 1 sent part of a head"
     ), process.output()
 
@@ -233,7 +233,7 @@ def test_thousands_of_stalled_connections_do_not_lock_out_a_real_client(
     )
     summaries = [line for line in process.stderr if "request head within" in line]
     assert len(summaries) == 1, process.output()
-    assert summaries[0].endswith(f"INFO {PACKAGE}.connections: {summary}"), process.output()
+    assert summaries[0].endswith(f"INFO {PACKAGE}.runtime.connections: {summary}"), process.output()
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 

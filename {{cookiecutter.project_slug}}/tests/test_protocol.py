@@ -23,10 +23,10 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
-from {{ cookiecutter.package_name }}.sdk import (
+from {{ cookiecutter.package_name }}.runtime.sdk import (
     SDK_VERSION,
     create_http_app,
-    create_server,
+    new_server,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -194,7 +194,7 @@ def test_bare_sdk_still_serves_what_the_guard_refuses(
 ) -> None:
     """Proves the guard's check is needed; tells you the day the SDK refuses these itself."""
     settings = Settings()
-    bare = serve(create_http_app(create_server(settings), settings))
+    bare = serve(create_http_app(new_server(settings), settings))
     headers, body = stateless_request(method, ADD_CALL if method == "tools/call" else {})
     answer = send(bare, mutate(headers, body), body)
     if answer.status == 400 and answer.message.get("error", {}).get("code") == HEADER_MISMATCH:

@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.security import bind_names
+from {{ cookiecutter.package_name }}.runtime.security import bind_names
+from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
-    ENV_PREFIX,
     Settings,
     SettingsError,
-    load_settings,
+    read_settings,
 )
 
 from .client import LEGACY_PROTOCOL, rpc_request
@@ -78,7 +78,7 @@ def test_allowed_lists_are_comma_separated_in_the_environment(
 ) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}ALLOWED_HOSTS", "mcp.example.com, 10.0.0.5:*,")
     monkeypatch.setenv(f"{ENV_PREFIX}ALLOWED_ORIGINS", "https://mcp.example.com")
-    loaded = load_settings()
+    loaded = read_settings()
     assert loaded.allowed_hosts == ("mcp.example.com", "10.0.0.5:*")
     assert loaded.allowed_origins == ("https://mcp.example.com",)
 
@@ -98,7 +98,7 @@ def test_a_malformed_entry_is_one_line_naming_the_variable(
 ) -> None:
     monkeypatch.setenv(ENV_PREFIX + name, value)
     with pytest.raises(SettingsError) as caught:
-        load_settings()
+        read_settings()
     assert str(caught.value).startswith(f"invalid setting {ENV_PREFIX}{name}="), caught.value
     assert "\n" not in str(caught.value)
 

@@ -12,11 +12,11 @@ import os
 
 import pytest
 
-from {{ cookiecutter.package_name }} import settings
+from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
     Settings,
     SettingsError,
-    load_settings,
+    read_settings,
 )
 {% if cookiecutter.auth != "none" %}
 
@@ -30,25 +30,25 @@ FIELDS = ("host", "port", "log_level", "max_body_bytes", "body_timeout", "json_r
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever the developer's shell exports must not leak into these tests."""
     for name in list(os.environ):
-        if name.upper().startswith(settings.ENV_PREFIX):
+        if name.upper().startswith(ENV_PREFIX):
             monkeypatch.delenv(name)
 {% if cookiecutter.auth != "none" %}
     # The auth settings are required; give the tests' own, as a deployment would.
     for name, value in credentials.environment().items():
-        monkeypatch.setenv(settings.ENV_PREFIX + name, value)
+        monkeypatch.setenv(ENV_PREFIX + name, value)
 {% endif %}
 
 
 def env_name(field: str) -> str:
-    return settings.ENV_PREFIX + field.upper()
+    return ENV_PREFIX + field.upper()
 
 
 def test_env_prefix_is_the_package_name() -> None:
-    assert settings.ENV_PREFIX == "{{ cookiecutter.package_name | upper }}_"
+    assert ENV_PREFIX == "{{ cookiecutter.package_name | upper }}_"
 
 
 def test_defaults() -> None:
-    loaded = load_settings()
+    loaded = read_settings()
     assert loaded.host == "127.0.0.1"
     assert loaded.port == 8000
     assert loaded.log_level == "info"
@@ -59,7 +59,7 @@ def test_defaults() -> None:
 
 def test_settings_are_frozen() -> None:
     """Settings are read once at startup; nothing may change them behind the request path."""
-    loaded = load_settings()
+    loaded = read_settings()
     with pytest.raises(ValueError, match="frozen"):
         loaded.port = 1
 
@@ -83,14 +83,14 @@ def test_environment_overrides_the_default(
     monkeypatch: pytest.MonkeyPatch, field: str, raw: str, expected: object
 ) -> None:
     monkeypatch.setenv(env_name(field), raw)
-    assert getattr(load_settings(), field) == expected
+    assert getattr(read_settings(), field) == expected
 
 
 def test_explicit_overrides_beat_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A CLI flag is the more specific instruction, so it wins over the environment."""
     monkeypatch.setenv(env_name("port"), "9001")
     monkeypatch.setenv(env_name("log_level"), "debug")
-    loaded = load_settings(port=9002)
+    loaded = read_settings(port=9002)
     assert loaded.port == 9002
     assert loaded.log_level == "debug"
 
@@ -99,7 +99,7 @@ def test_an_invalid_environment_value_is_ignored_when_a_flag_overrides_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(env_name("port"), "abc")
-    assert load_settings(port=9003).port == 9003
+    assert read_settings(port=9003).port == 9003
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ def test_an_invalid_environment_value_is_one_line_naming_the_variable(
 ) -> None:
     monkeypatch.setenv(env_name(field), raw)
     with pytest.raises(SettingsError) as caught:
-        load_settings()
+        read_settings()
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(f"invalid setting {env_name(field)}={raw!r}: "), message
@@ -141,18 +141,18 @@ def test_an_invalid_environment_value_is_one_line_naming_the_variable(
 def test_an_invalid_override_names_the_flag(field: str, value: object, flag: str) -> None:
     """The value came from a flag, so the message must point at the flag, not the variable."""
     with pytest.raises(SettingsError) as caught:
-        load_settings(**{field: value})
+        read_settings(**{field: value})
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(f"invalid setting {flag}={value!r}: "), message
-    assert settings.ENV_PREFIX not in message
+    assert ENV_PREFIX not in message
 
 
 def test_every_invalid_value_is_named_on_the_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(env_name("port"), "abc")
     monkeypatch.setenv(env_name("log_level"), "loud")
     with pytest.raises(SettingsError) as caught:
-        load_settings()
+        read_settings()
     message = str(caught.value)
     assert "\n" not in message
     assert env_name("port") in message
@@ -167,7 +167,7 @@ def test_settings_error_is_a_value_error() -> None:
 def test_unknown_keyword_is_rejected() -> None:
     """A misspelt override in code must fail loudly, not be silently dropped."""
     with pytest.raises(SettingsError, match="prot"):
-        load_settings(prot=9000)
+        read_settings(prot=9000)
 
 
 def test_settings_accepts_every_field_by_keyword() -> None:

@@ -20,8 +20,8 @@ import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
-    ENV_PREFIX,
     Settings,
     SettingsError,
 )

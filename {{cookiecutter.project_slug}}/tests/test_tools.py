@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.sdk import create_server
+from {{ cookiecutter.package_name }}.runtime.sdk import new_server
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tools import register_tools
 
@@ -36,7 +36,7 @@ async def test_lists_the_example_tools(session: Session) -> None:
 
 async def test_register_tools_on_a_bare_server_adds_the_same_tools() -> None:
     """``register_tools`` is the one place tools are added; a fresh server gets all of them."""
-    server = create_server(Settings())
+    server = new_server(Settings())
     register_tools(server)
     async with in_memory(server) as client:
         assert await list_tool_names(client) == ["add", "long_task"]

@@ -15,10 +15,10 @@ from collections.abc import Callable
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.sdk import (
+from {{ cookiecutter.package_name }}.runtime.sdk import (
     SDK_VERSION,
     create_http_app,
-    create_server,
+    new_server,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -71,7 +71,7 @@ def test_bare_sdk_still_logs_the_upstream_error(
 ) -> None:
     """The same traffic without the guard: proves the scenario reproduces python-sdk 2064."""
     settings = Settings()
-    bare = serve(create_http_app(create_server(settings), settings))
+    bare = serve(create_http_app(new_server(settings), settings))
     cut_short_call(bare, PROTOCOLS[0], shape)
     try:
         logs.wait_for(lambda: bool(logs.errors()), timeout=3)

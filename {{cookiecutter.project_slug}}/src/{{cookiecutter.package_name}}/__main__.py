@@ -1,6 +1,6 @@
 """Entry point for ``python -m``: the same command as the console script."""
 
-from .cli import main
+from .runtime.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

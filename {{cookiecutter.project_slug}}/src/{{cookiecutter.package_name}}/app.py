@@ -1,7 +1,8 @@
-"""The ASGI application: ``/mcp`` behind the disconnect guard, ``/healthz``, and the lifespan.
+"""The service: the team's tools on an SDK server, served over HTTP by the template's runtime.
 
-The module-level ``app``, built from the environment on first use, is what
-``uvicorn {{ cookiecutter.package_name }}.app:app`` serves.
+The module-level ``app``, built from the environment on first use, is what uvicorn serves:
+``uvicorn {{ cookiecutter.package_name }}.app:app``.
+The command line and stdio use ``create_app`` and ``create_server``; keep both.
 
 To serve the MCP app inside a larger Starlette or FastAPI app, mount it and hand its lifespan to
 the host, which is the one line Starlette needs (it does not run a mounted app's lifespan, and
@@ -16,87 +17,26 @@ without it every request fails with "Task group is not initialized")::
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
 
-{% if cookiecutter.auth == "bearer" %}
-from .auth_bearer import BearerAuth
-{% endif %}
-from .guard import DisconnectGuard
-from .limits import RequestLimit
-from .logs import configure_logging
-from .sdk import (
-    MODERN_PROTOCOL_VERSIONS,
-    create_http_app,
-    create_server,
-    session_manager,
-)
-from .security import HeaderLimit, exposure_warning
-from .settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from .runtime.http import build_http_app
+from .runtime.logs import configure_logging
+from .runtime.sdk import Server, new_server
+from .settings import Settings, SettingsError, read_settings
 from .tools import register_tools
 
-logger = logging.getLogger(__name__)
 
-
-async def healthz(request: Request) -> JSONResponse:
-    """Liveness for load balancers; answers without touching the MCP machinery."""
-    return JSONResponse({"status": "ok"})
+def create_server(settings: Settings) -> Server:
+    """The SDK's server with the service's tools, resources and prompts."""
+    server = new_server(settings)
+    register_tools(server)
+    return server
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the service. Each call makes a new MCP server; its lifespan can run once.
-
-    The MCP server is kept on ``app.state.mcp_server`` for code that needs to reach it, and the
-    disconnect guard on ``app.state.guard`` for a graceful shutdown to drain.
-    """
-    settings = settings or load_settings()
-    if settings.transport != "http":
-        # Over stdio the auth settings may be unset: never build an HTTP app from them.
-        raise SettingsError(f"{ENV_PREFIX}TRANSPORT={settings.transport!r}: this app serves HTTP")
-    if warning := exposure_warning(settings):
-        logger.warning(warning)
-    server = create_server(settings)
-    register_tools(server)
-    mcp_app = create_http_app(server, settings)
-    manager = session_manager(server)
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with manager.run():
-            yield
-
-    guarded = DisconnectGuard(
-        mcp_app,
-        max_body_bytes=settings.max_body_bytes,
-        body_timeout=settings.body_timeout,
-        modern_protocols=MODERN_PROTOCOL_VERSIONS,
-    )
-{% if cookiecutter.auth == "bearer" %}
-    # Everything but /healthz needs a token, checked before the guard reads a body.
-    authenticated = BearerAuth(guarded, tokens=settings.auth_tokens)
-    app = Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=authenticated)],
-{% else %}
-    app = Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=guarded)],
-{% endif %}
-        middleware=[
-            Middleware(RequestLimit, max_requests=settings.limit_concurrency),
-            Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
-        ],
-        lifespan=lifespan,
-    )
-    app.state.mcp_server = server
-    app.state.guard = guarded
-    app.state.settings = settings
-    return app
+    """The HTTP service. Each call makes a new MCP server; its lifespan can run once."""
+    settings = settings or read_settings()
+    return build_http_app(create_server(settings), settings)
 
 
 app: Starlette
@@ -108,7 +48,7 @@ def __getattr__(name: str) -> Starlette:
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
-        settings = load_settings()
+        settings = read_settings()
         configure_logging(settings.log_level)
         built = create_app(settings)
     except SettingsError as exc:

@@ -1,263 +1,27 @@
-"""Service settings, read once at startup from environment variables.
+"""The service's settings: the template's (``runtime/settings.py``) plus the team's own.
 
-Each setting ``x`` is read from the variable ``ENV_PREFIX + "X"``, that is
-``{{ cookiecutter.package_name | upper }}_X``.
+Each field ``x`` is read once, at startup, from the environment variable
+``{{ cookiecutter.package_name | upper }}_X``
+(a bad value stops the service with one line that names the variable). Add the service's own
+settings as fields of ``Settings``, with a default and a description, e.g.::
 
-Everything that shapes the request path is decided here, before the first request, so the
-hot path only reads plain attributes.
+    upstream_url: str = Field(default="https://example.com", description="Where to ask.")
+
+and use them in ``app.py``, where the settings meet the server and the tools.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from typing import Annotated, Any, Literal
+from .runtime.auth import AuthSettings
+from .runtime.settings import SettingsError, load_settings
 
-{% if cookiecutter.auth == "bearer" %}
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-{% else %}
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
-{% endif %}
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
-
-LogLevel = Literal["debug", "info", "warning", "error", "critical"]
-Transport = Literal["http", "stdio"]
-
-# Lists come from the environment as ``a,b,c``: NoDecode stops pydantic-settings from expecting
-# JSON, and ``_split_commas`` does the splitting.
-CommaList = Annotated[tuple[str, ...], NoDecode]
-
-# What the SDK's host check accepts: a name or address, optionally ``:port`` or ``:*``.
-_HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?:[0-9]{1,5}|\*))?"
-# What each list setting must look like, and how to say so when an entry does not.
-LIST_FORMS = {
-    "allowed_hosts": (re.compile(_HOST), "a host, host:port or host:* (no scheme or path)"),
-    "allowed_origins": (re.compile(r"https?://" + _HOST), "an origin like https://host[:port]"),
-}
-{% if cookiecutter.auth == "bearer" %}
-# RFC 6750 token characters: anything else could never arrive in an Authorization header.
-TOKEN_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-MIN_TOKEN_LENGTH = 16
-{% endif %}
-{% if cookiecutter.auth == "oauth" %}
-URL_RE = re.compile(r"https?://[^\s/?#]+[^\s]*")
-{% endif %}
+__all__ = ["Settings", "SettingsError", "read_settings"]
 
 
-class SettingsError(ValueError):
-    """A setting has a value the service cannot start with; the message names the variable."""
+class Settings(AuthSettings):
+    """Every setting of the service: the template's, the authentication's, then the team's."""
 
 
-class Settings(BaseSettings):
-    """What an operator may change without touching code."""
-
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
-
-    # First, so that the validators below can tell whether the HTTP-only settings matter.
-    transport: Transport = Field(
-        default="http",
-        description="http: serve /mcp over streamable HTTP; stdio: one client on stdin/stdout.",
-    )
-    host: str = Field(default="127.0.0.1", min_length=1, description="Address to bind.")
-    port: int = Field(default=8000, ge=0, le=65535, description="TCP port (0 picks a free one).")
-    log_level: LogLevel = Field(default="info", description="Lowest level written to stderr.")
-    max_body_bytes: int = Field(
-        default=4 * 1024 * 1024,
-        gt=0,
-        description="Largest request body accepted; bigger ones get 413 without being read.",
-    )
-    body_timeout: float = Field(
-        default=30.0,
-        gt=0,
-        allow_inf_nan=False,
-        description="Seconds a client has to send its whole request body; then 408.",
-    )
-    shutdown_grace: float = Field(
-        default=25.0,
-        ge=0,
-        allow_inf_nan=False,
-        description="Seconds requests in flight get to finish after SIGTERM before they are cut.",
-    )
-    json_response: bool = Field(
-        default=False,
-        description="Answer with plain JSON instead of SSE (progress notifications need SSE).",
-    )
-    allowed_hosts: CommaList = Field(
-        default=(),
-        description="Host headers accepted besides the bind address's: name, name:port or name:*.",
-    )
-    allowed_origins: CommaList = Field(
-        default=(),
-        description="Origin headers accepted besides the bind address's, e.g. https://name.",
-    )
-    forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
-        min_length=1,
-        description="Proxies whose X-Forwarded-For/-Proto are trusted: IPs, networks or *.",
-    )
-    limit_concurrency: int = Field(
-        default=1000,
-        gt=0,
-        description="HTTP requests in flight per process beyond which the service answers 503.",
-    )
-    header_timeout: float = Field(
-        default=10.0,
-        gt=0,
-        allow_inf_nan=False,
-        description="Seconds a connection has to send a complete request head; then it is closed.",
-    )
-    keep_alive_timeout: float = Field(
-        default=5.0,
-        gt=0,
-        allow_inf_nan=False,
-        description="Seconds a connection may stay idle between requests before it is closed.",
-    )
-    workers: int = Field(
-        default=1,
-        ge=1,
-        le=64,
-        description="Server processes sharing the port, each with its own limits and drain.",
-    )
-    max_header_bytes: int = Field(
-        default=16 * 1024,
-        ge=1024,
-        description="Largest total size of a request's headers; larger requests get 431.",
-    )
-{% if cookiecutter.auth == "bearer" %}
-    auth_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
-        default=(),
-        validate_default=True,
-        description="Bearer tokens accepted on /mcp, comma-separated; required, never logged.",
-    )
-{% endif %}
-{% if cookiecutter.auth == "oauth" %}
-    # Required: the empty defaults fail validation, with a line that names the variable.
-    auth_issuer: str = Field(
-        default="",
-        validate_default=True,
-        description="The authorization server: tokens' exact iss claim.",
-    )
-    auth_jwks_url: str = Field(
-        default="",
-        validate_default=True,
-        description="Where the authorization server publishes its keys.",
-    )
-    auth_resource_url: str = Field(
-        default="",
-        validate_default=True,
-        description="This server's public /mcp URL: the resource in its OAuth metadata.",
-    )
-    auth_audience: str = Field(
-        default="",
-        description="The aud claim tokens must carry; empty means auth_resource_url.",
-    )
-    auth_required_scopes: CommaList = Field(
-        default=(),
-        description="Scopes every token must grant, comma-separated; otherwise 403.",
-    )
-{% endif %}
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _lower_case_level(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
-
-{% if cookiecutter.auth == "bearer" %}
-    @field_validator("allowed_hosts", "allowed_origins", "auth_tokens", mode="before")
-{% elif cookiecutter.auth == "oauth" %}
-    @field_validator("allowed_hosts", "allowed_origins", "auth_required_scopes", mode="before")
-{% else %}
-    @field_validator("allowed_hosts", "allowed_origins", mode="before")
-{% endif %}
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(item.strip() for item in value.split(",") if item.strip())
-        return value
-
-    @field_validator("allowed_hosts", "allowed_origins")
-    @classmethod
-    def _check_list_entries(cls, entries: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        pattern, form = LIST_FORMS[str(info.field_name)]
-        for entry in entries:
-            if not pattern.fullmatch(entry):
-                raise ValueError(f"{entry!r} is not {form}")
-        return entries
-{% if cookiecutter.auth == "bearer" %}
-
-    @field_validator("auth_tokens")
-    @classmethod
-    def _check_tokens(
-        cls, tokens: tuple[SecretStr, ...], info: ValidationInfo
-    ) -> tuple[SecretStr, ...]:
-        # Messages say what is wrong, never which token: the error line must not leak one.
-        if not tokens and info.data.get("transport") == "stdio":
-            return tokens  # over stdio the client started this process: no HTTP, no tokens
-        if not tokens:
-            raise ValueError("required but not set: give one or more comma-separated tokens")
-        for token in tokens:
-            value = token.get_secret_value()
-            if len(value) < MIN_TOKEN_LENGTH:
-                raise ValueError(f"every token needs at least {MIN_TOKEN_LENGTH} characters")
-            if not TOKEN_RE.fullmatch(value):
-                raise ValueError("tokens may only contain letters, digits and -._~+/ (then =)")
-        return tokens
-{% endif %}
-{% if cookiecutter.auth == "oauth" %}
-
-    @field_validator("auth_issuer", "auth_jwks_url", "auth_resource_url")
-    @classmethod
-    def _check_url(cls, url: str, info: ValidationInfo) -> str:
-        if not url and info.data.get("transport") == "stdio":
-            return url  # over stdio the client started this process: no HTTP, no OAuth
-        if not url:
-            raise ValueError("required but not set")
-        if not URL_RE.fullmatch(url):
-            raise ValueError("must be an http:// or https:// URL")
-        return url
-
-    @property
-    def expected_audience(self) -> str:
-        """The audience tokens are checked against (RFC 8707: this server's own URL)."""
-        return self.auth_audience or self.auth_resource_url
-{% endif %}
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Read the environment (and explicit overrides, e.g. CLI flags) or fail in one line.
-
-    Raises:
-        SettingsError: naming the offending variable, its value and what is wrong with it.
-    """
-    unknown = sorted(
-        name
-        for name in os.environ
-        if name.upper().startswith(ENV_PREFIX)
-        and name[len(ENV_PREFIX) :].lower() not in Settings.model_fields
-    )
-    if unknown:
-        known = ", ".join(ENV_PREFIX + field.upper() for field in Settings.model_fields)
-        raise SettingsError(f"unknown setting {', '.join(unknown)} (known: {known})")
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise SettingsError(_describe(exc, overrides)) from None
-
-
-def _describe(exc: ValidationError, overrides: dict[str, Any]) -> str:
-    problems = []
-    for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else "?"
-        source = (
-            f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
-        )
-{% if cookiecutter.auth == "bearer" %}
-        if field == "auth_tokens":
-            # Never echo a secret's value, not even a wrong one: error lines end up in logs.
-            problems.append(f"{source}: {error['msg']}")
-            continue
-{% endif %}
-        problems.append(f"{source}={error.get('input')!r}: {error['msg']}")
-    return "invalid setting " + "; ".join(problems)
+def read_settings(**overrides: object) -> Settings:
+    """The settings from the environment, with ``overrides`` (e.g. command-line flags) on top."""
+    return load_settings(Settings, **overrides)

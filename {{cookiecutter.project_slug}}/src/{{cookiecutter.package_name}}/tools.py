@@ -1,27 +1,43 @@
-"""The service's MCP tools. Two examples of the patterns a team copies:
+"""The service's tools, resources and prompts: the team's code, starting as examples to copy.
+
+The app calls ``register_tools(server)`` with the SDK's server; that is the one contract. Each
+example is one decorated function: copy the one closest to what you need, and keep its test
+(``tests/test_tools.py``) as the pattern for yours.
 
 * ``add``: a quick, pure tool; its type hints become the tool's input schema.
 * ``long_task``: a slow tool that reports progress through the request context, so clients
   can show it and know the call is alive.
+* ``service_info``: a resource, read by URI.
+* ``review_code``: a prompt, a message template the client fills in.
+
+The ``@mcp.…`` decorators take the arguments of the SDK's own (``@server.tool()`` and so on);
+registering through the SDK's API directly in ``register_tools`` works as well.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import anyio
 from pydantic import Field
 
-from .sdk import Server, ToolContext, add_tool
+from . import SERVER_NAME, __version__
+from .runtime.registry import Registry
+from .runtime.sdk import SDK_VERSION, Server, ToolContext
 
 MAX_LONG_TASK_SECONDS = 600.0
 
+mcp = Registry()
 
+
+@mcp.tool()
 async def add(a: float, b: float) -> float:
     """Add two numbers."""
     return a + b
 
 
+@mcp.tool()
 async def long_task(
     seconds: Annotated[
         float, Field(ge=0, le=MAX_LONG_TASK_SECONDS, description="How long to run.")
@@ -36,7 +52,18 @@ async def long_task(
     return f"done after {seconds:g} seconds in {steps} steps"
 
 
+@mcp.resource("info://service", mime_type="application/json")
+def service_info() -> str:
+    """Which service this is: its name, its version and the MCP SDK it runs on."""
+    return json.dumps({"name": SERVER_NAME, "version": __version__, "mcp_sdk": SDK_VERSION})
+
+
+@mcp.prompt()
+def review_code(code: str, language: str = "python") -> str:
+    """Ask for a review of a piece of code."""
+    return f"Review this {language} code for bugs, unclear names and missing tests:\n\n{code}"
+
+
 def register_tools(server: Server) -> None:
-    """Add every tool of this module to ``server``."""
-    for tool in (add, long_task):
-        add_tool(server, tool)
+    """Add this module's tools, resources and prompts to ``server``."""
+    mcp.register(server)

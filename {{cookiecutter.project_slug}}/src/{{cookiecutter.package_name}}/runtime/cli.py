@@ -15,12 +15,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, get_args
 
-from . import SERVER_NAME, __version__
+from .. import SERVER_NAME, __version__
+from ..settings import Settings, read_settings
 from .connections import raise_open_file_limit
 from .logs import configure_logging
 from .sdk import SDK_VERSION
 from .server import serve
-from .settings import ENV_PREFIX, LogLevel, Settings, SettingsError, Transport, load_settings
+from .settings import ENV_PREFIX, LogLevel, SettingsError, Transport
 from .stdio import serve_stdio
 from .workers import Supervisor
 
@@ -55,7 +56,7 @@ def bind(settings: Settings) -> socket.socket:
 def main(argv: Sequence[str] | None = None) -> int:
     overrides = parse_args(argv)
     try:
-        settings = load_settings(**overrides)
+        settings = read_settings(**overrides)
     except SettingsError as exc:
         print(f"{SERVER_NAME}: error: {exc}", file=sys.stderr)
         return 2

@@ -11,9 +11,9 @@ import socket
 
 import uvicorn
 
-from .app import create_app
+from ..app import create_app
+from ..settings import Settings
 from .connections import protocol_class
-from .settings import Settings
 from .shutdown import GracefulServer
 
 logger = logging.getLogger(__name__)

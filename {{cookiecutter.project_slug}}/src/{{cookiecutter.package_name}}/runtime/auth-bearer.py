@@ -1,5 +1,6 @@
-"""Static bearer tokens on everything but ``/healthz``: the simplest authentication that works.
+"""Authentication: static bearer tokens on everything but ``/healthz``.
 
+The simplest authentication that works.
 For a service that a few known clients call with a shared secret (``AUTH_TOKENS``). A pure
 ASGI middleware in front of the disconnect guard, so a request without a valid token gets 401
 before its body is read. Tokens are compared as SHA-256 digests with ``hmac.compare_digest``,
@@ -12,15 +13,68 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Iterable
-from typing import Final
+from typing import Annotated, Any, ClassVar, Final
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import NoDecode
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .settings import ServiceSettings, split_commas
 
 logger = logging.getLogger(__name__)
 
+# RFC 6750 token characters: anything else could never arrive in an Authorization header.
+TOKEN_RE: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+MIN_TOKEN_LENGTH: Final = 16
+
 _BODY: Final = b'{"error": "invalid_token", "error_description": "Bearer token required"}'
+
+
+class AuthSettings(ServiceSettings):
+    """The template's settings plus the tokens ``/mcp`` accepts."""
+
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"auth_tokens"})
+
+    auth_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(),
+        validate_default=True,
+        description="Bearer tokens accepted on /mcp, comma-separated; required, never logged.",
+    )
+
+    @field_validator("auth_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        return split_commas(value)
+
+    @field_validator("auth_tokens")
+    @classmethod
+    def _check_tokens(
+        cls, tokens: tuple[SecretStr, ...], info: ValidationInfo
+    ) -> tuple[SecretStr, ...]:
+        # Messages say what is wrong, never which token: the error line must not leak one.
+        if not tokens and info.data.get("transport") == "stdio":
+            return tokens  # over stdio the client started this process: no HTTP, no tokens
+        if not tokens:
+            raise ValueError("required but not set: give one or more comma-separated tokens")
+        for token in tokens:
+            value = token.get_secret_value()
+            if len(value) < MIN_TOKEN_LENGTH:
+                raise ValueError(f"every token needs at least {MIN_TOKEN_LENGTH} characters")
+            if not TOKEN_RE.fullmatch(value):
+                raise ValueError("tokens may only contain letters, digits and -._~+/ (then =)")
+        return tokens
+
+
+def protect(app: ASGIApp, settings: AuthSettings) -> ASGIApp:
+    """``app`` behind the token check, which runs before the guard reads a body."""
+    return BearerAuth(app, tokens=settings.auth_tokens)
+
+
+def server_auth(settings: AuthSettings) -> dict[str, Any]:
+    """No authentication options for the SDK's server: the tokens are checked in front of it."""
+    return {}
 
 
 class BearerAuth:

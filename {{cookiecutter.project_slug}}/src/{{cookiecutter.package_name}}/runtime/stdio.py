@@ -15,11 +15,11 @@ import signal
 
 import anyio
 
-from . import SERVER_NAME, __version__
+from .. import SERVER_NAME, __version__
+from ..app import create_server
+from ..settings import Settings
 from .logs import configure_logging
-from .sdk import SDK_VERSION, create_server, run_stdio
-from .settings import Settings
-from .tools import register_tools
+from .sdk import SDK_VERSION, run_stdio
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ def serve_stdio(settings: Settings) -> int:
         "%s %s serving MCP on stdin/stdout (MCP SDK %s)", SERVER_NAME, __version__, SDK_VERSION
     )
     server = create_server(settings)
-    register_tools(server)
     signal.signal(signal.SIGTERM, _exit_at_once)
     signal.signal(signal.SIGINT, _exit_at_once)
     anyio.run(run_stdio, server)

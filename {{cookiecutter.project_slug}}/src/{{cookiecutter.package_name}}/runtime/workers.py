@@ -28,9 +28,9 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from typing import Final
 
+from ..settings import Settings
 from .logs import configure_logging
 from .server import serve
-from .settings import Settings
 
 logger = logging.getLogger(__name__)
 

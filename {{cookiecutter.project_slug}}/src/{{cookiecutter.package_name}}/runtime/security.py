@@ -16,7 +16,7 @@ import ipaddress
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .settings import ENV_PREFIX, Settings
+from .settings import ENV_PREFIX, ServiceSettings
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 EVERY_INTERFACE = frozenset({"0.0.0.0", "::"})
@@ -39,20 +39,20 @@ def bind_names(host: str) -> tuple[str, ...]:
     return (f"[{host}]",) if address.version == 6 else (host,)
 
 
-def allowed_hosts(settings: Settings) -> list[str]:
+def allowed_hosts(settings: ServiceSettings) -> list[str]:
     """Host headers accepted: the bind names, with and without a port, then the configured."""
     names = bind_names(settings.host)
     return [*names, *(f"{name}:*" for name in names), *settings.allowed_hosts]
 
 
-def allowed_origins(settings: Settings) -> list[str]:
+def allowed_origins(settings: ServiceSettings) -> list[str]:
     """Origin headers accepted: pages served from the bind names, then the configured."""
     names = bind_names(settings.host)
     bound = [f"http://{name}{port}" for name in names for port in ("", ":*")]
     return [*bound, *settings.allowed_origins]
 
 
-def transport_security(settings: Settings) -> TransportSecuritySettings:
+def transport_security(settings: ServiceSettings) -> TransportSecuritySettings:
     """The SDK's host and origin check, always on (``sdk.py`` hands it to the SDK)."""
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
@@ -97,7 +97,7 @@ class HeaderLimit:
         await self.app(scope, receive, send)
 
 
-def exposure_warning(settings: Settings) -> str | None:
+def exposure_warning(settings: ServiceSettings) -> str | None:
     """What to tell an operator who binds every interface but allows no public name."""
     if settings.host not in EVERY_INTERFACE or settings.allowed_hosts:
         return None

@@ -1,0 +1,74 @@
+"""The HTTP service around the SDK's app: ``/mcp`` behind the guard and limits, ``/healthz``.
+
+``build_http_app`` is what the team's ``app.create_app`` calls; what each layer does under
+faults is in the README's "Behaviour under faults" table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from .auth import AuthSettings, protect
+from .guard import DisconnectGuard
+from .limits import RequestLimit
+from .sdk import MODERN_PROTOCOL_VERSIONS, Server, create_http_app, session_manager
+from .security import HeaderLimit, exposure_warning
+from .settings import ENV_PREFIX, SettingsError
+
+logger = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness for load balancers; answers without touching the MCP machinery."""
+    return JSONResponse({"status": "ok"})
+
+
+def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
+    """Serve ``server`` over HTTP. Its lifespan can run once.
+
+    The MCP server is kept on ``app.state.mcp_server`` for code that needs to reach it, and the
+    disconnect guard on ``app.state.guard`` for a graceful shutdown to drain.
+    """
+    if settings.transport != "http":
+        # Over stdio the auth settings may be unset: never build an HTTP app from them.
+        raise SettingsError(f"{ENV_PREFIX}TRANSPORT={settings.transport!r}: this app serves HTTP")
+    if warning := exposure_warning(settings):
+        logger.warning(warning)
+    mcp_app = create_http_app(server, settings)
+    manager = session_manager(server)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with manager.run():
+            yield
+
+    guarded = DisconnectGuard(
+        mcp_app,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
+        modern_protocols=MODERN_PROTOCOL_VERSIONS,
+    )
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            # Authentication, if any, comes before the guard reads a body.
+            Mount("/", app=protect(guarded, settings)),
+        ],
+        middleware=[
+            Middleware(RequestLimit, max_requests=settings.limit_concurrency),
+            Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.mcp_server = server
+    app.state.guard = guarded
+    app.state.settings = settings
+    return app

@@ -1,0 +1,110 @@
+"""The only module that knows which line of the MCP Python SDK this service runs on: 1.x.
+
+1.x (FastMCP) is in maintenance and speaks the protocol revisions up to 2025-11-25; it does not
+speak MCP 2026-07-28. The template bakes a 2.x twin of this module; moving lines means swapping
+this module, ``tests/support/sdk.py`` and the ``mcp`` pin in ``pyproject.toml``, nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from importlib.metadata import version
+from typing import Any, TypeAlias, TypeVar, cast
+
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from starlette.applications import Starlette
+
+from .. import SERVER_NAME
+from .auth import AuthSettings, server_auth
+from .security import transport_security
+from .settings import ServiceSettings
+
+__all__ = [
+    "MODERN_PROTOCOL_VERSIONS",
+    "SDK_LINE",
+    "SDK_VERSION",
+    "Server",
+    "ToolContext",
+    "ToolError",
+    "create_http_app",
+    "new_server",
+    "prepare_tool",
+    "run_stdio",
+    "session_manager",
+]
+
+logger = logging.getLogger(__name__)
+
+SDK_LINE = "1.x"
+SDK_VERSION = version("mcp")
+# 1.x serves no handshake-free revision (MCP 2026-07-28), so the guard checks no such headers.
+MODERN_PROTOCOL_VERSIONS: tuple[str, ...] = ()
+
+Server: TypeAlias = FastMCP[Any]
+ToolContext: TypeAlias = Context[Any, Any, Any]
+Tool = TypeVar("Tool", bound=Callable[..., Any])
+
+
+def new_server(settings: AuthSettings) -> Server:
+    """The SDK's high-level server, in stateless mode so any replica can answer any request."""
+    return FastMCP(
+        SERVER_NAME,
+        stateless_http=True,
+        json_response=settings.json_response,
+        transport_security=transport_security(settings),
+        **server_auth(settings),
+    )
+
+
+def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
+    """The SDK's streamable-HTTP app, serving ``/mcp``; its lifespan is not run when mounted."""
+    return server.streamable_http_app()
+
+
+def session_manager(server: Server) -> StreamableHTTPSessionManager:
+    """The manager whose ``run()`` must be entered before ``/mcp`` can answer."""
+    return server.session_manager
+
+
+async def run_stdio(server: Server) -> None:
+    """Serve one client over stdin/stdout until it closes stdin."""
+    await server.run_stdio_async()
+
+
+def prepare_tool(tool: Tool) -> Tool:
+    """The tool as registered, logging an unexpected exception in it once, with its traceback.
+
+    1.x turns such an exception into a tool error for the client and logs nothing, which would
+    hide a server fault. A ``ToolError`` is an answer the tool chose, so it is not logged.
+    """
+    # functools.wraps keeps the signature and type hints the SDK reads the tool's schema from.
+    if inspect.iscoroutinefunction(tool):
+
+        @functools.wraps(tool)
+        async def logged_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await tool(*args, **kwargs)
+            except ToolError:
+                raise
+            except Exception:
+                logger.exception("Tool %r raised an unexpected exception", tool.__name__)
+                raise
+
+        return cast(Tool, logged_async)
+
+    @functools.wraps(tool)
+    def logged(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return tool(*args, **kwargs)
+        except ToolError:
+            raise
+        except Exception:
+            logger.exception("Tool %r raised an unexpected exception", tool.__name__)
+            raise
+
+    return cast(Tool, logged)

@@ -1,0 +1,78 @@
+"""The only module that knows which line of the MCP Python SDK this service runs on: 2.x.
+
+2.x serves MCP 2026-07-28 (stateless, no handshake) and every earlier revision from one
+endpoint. The template bakes a 1.x twin of this module for teams on the maintenance line;
+moving lines means swapping this module, ``tests/support/sdk.py`` and the ``mcp`` pin in
+``pyproject.toml``, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import version
+from typing import Any, TypeAlias, TypeVar
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.types.version import MODERN_PROTOCOL_VERSIONS as SDK_MODERN_VERSIONS
+from starlette.applications import Starlette
+
+from .. import SERVER_NAME, __version__
+from .auth import AuthSettings, server_auth
+from .security import transport_security
+from .settings import ServiceSettings
+
+__all__ = [
+    "MODERN_PROTOCOL_VERSIONS",
+    "SDK_LINE",
+    "SDK_VERSION",
+    "Server",
+    "ToolContext",
+    "ToolError",
+    "create_http_app",
+    "new_server",
+    "prepare_tool",
+    "run_stdio",
+    "session_manager",
+]
+
+SDK_LINE = "2.x"
+SDK_VERSION = version("mcp")
+# The handshake-free revisions (MCP 2026-07-28) this line serves: the guard checks the
+# protocol-version header of requests that declare one of them where the SDK does not.
+MODERN_PROTOCOL_VERSIONS: tuple[str, ...] = tuple(SDK_MODERN_VERSIONS)
+
+Server: TypeAlias = MCPServer[Any]
+ToolContext: TypeAlias = Context[Any, Any]
+Tool = TypeVar("Tool", bound=Callable[..., Any])
+
+
+def new_server(settings: AuthSettings) -> Server:
+    """The SDK's high-level server; ``create_http_app`` makes its HTTP app stateless."""
+    return MCPServer(name=SERVER_NAME, version=__version__, **server_auth(settings))
+
+
+def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
+    """The SDK's streamable-HTTP app, serving ``/mcp``; its lifespan is not run when mounted."""
+    return server.streamable_http_app(
+        stateless_http=True,
+        json_response=settings.json_response,
+        max_request_body_size=settings.max_body_bytes,
+        transport_security=transport_security(settings),
+    )
+
+
+def session_manager(server: Server) -> StreamableHTTPSessionManager:
+    """The manager whose ``run()`` must be entered before ``/mcp`` can answer."""
+    return server.session_manager
+
+
+async def run_stdio(server: Server) -> None:
+    """Serve one client over stdin/stdout until it closes stdin."""
+    await server.run_stdio_async()
+
+
+def prepare_tool(tool: Tool) -> Tool:
+    """The tool as registered: 2.x already logs an unexpected exception once, with its traceback."""
+    return tool

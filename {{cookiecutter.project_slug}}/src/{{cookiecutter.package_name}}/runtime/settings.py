@@ -1,0 +1,188 @@
+"""The template's settings, read once at startup from environment variables.
+
+Each setting ``x`` is read from the variable ``ENV_PREFIX + "X"``, that is
+``{{ cookiecutter.package_name | upper }}_X``.
+
+Everything that shapes the request path is decided here, before the first request, so the
+hot path only reads plain attributes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+Transport = Literal["http", "stdio"]
+
+# Lists come from the environment as ``a,b,c``: NoDecode stops pydantic-settings from expecting
+# JSON, and ``split_commas`` does the splitting.
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+# What the SDK's host check accepts: a name or address, optionally ``:port`` or ``:*``.
+_HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?:[0-9]{1,5}|\*))?"
+# What each list setting must look like, and how to say so when an entry does not.
+LIST_FORMS = {
+    "allowed_hosts": (re.compile(_HOST), "a host, host:port or host:* (no scheme or path)"),
+    "allowed_origins": (re.compile(r"https?://" + _HOST), "an origin like https://host[:port]"),
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot start with; the message names the variable."""
+
+
+class ServiceSettings(BaseSettings):
+    """What an operator may change without touching code: the template's settings.
+
+    The service's ``Settings`` (``settings.py``, a level up) extends this class, through the
+    chosen authentication's settings (``auth.py``).
+    """
+
+    # Fields whose values an error message must never repeat.
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset()
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    # First, so that the validators below can tell whether the HTTP-only settings matter.
+    transport: Transport = Field(
+        default="http",
+        description="http: serve /mcp over streamable HTTP; stdio: one client on stdin/stdout.",
+    )
+    host: str = Field(default="127.0.0.1", min_length=1, description="Address to bind.")
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port (0 picks a free one).")
+    log_level: LogLevel = Field(default="info", description="Lowest level written to stderr.")
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="Largest request body accepted; bigger ones get 413 without being read.",
+    )
+    body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a client has to send its whole request body; then 408.",
+    )
+    shutdown_grace: float = Field(
+        default=25.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds requests in flight get to finish after SIGTERM before they are cut.",
+    )
+    json_response: bool = Field(
+        default=False,
+        description="Answer with plain JSON instead of SSE (progress notifications need SSE).",
+    )
+    allowed_hosts: CommaList = Field(
+        default=(),
+        description="Host headers accepted besides the bind address's: name, name:port or name:*.",
+    )
+    allowed_origins: CommaList = Field(
+        default=(),
+        description="Origin headers accepted besides the bind address's, e.g. https://name.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Proxies whose X-Forwarded-For/-Proto are trusted: IPs, networks or *.",
+    )
+    limit_concurrency: int = Field(
+        default=1000,
+        gt=0,
+        description="HTTP requests in flight per process beyond which the service answers 503.",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a connection has to send a complete request head; then it is closed.",
+    )
+    keep_alive_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a connection may stay idle between requests before it is closed.",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes sharing the port, each with its own limits and drain.",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Largest total size of a request's headers; larger requests get 431.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        return split_commas(value)
+
+    @field_validator("allowed_hosts", "allowed_origins")
+    @classmethod
+    def _check_list_entries(cls, entries: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        pattern, form = LIST_FORMS[str(info.field_name)]
+        for entry in entries:
+            if not pattern.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not {form}")
+        return entries
+
+
+def split_commas(value: object) -> object:
+    """A ``CommaList`` from the environment: ``"a, b,c"`` becomes ``("a", "b", "c")``."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+SettingsType = TypeVar("SettingsType", bound="ServiceSettings")
+
+
+def load_settings(cls: type[SettingsType], **overrides: Any) -> SettingsType:
+    """Read ``cls`` from the environment (and explicit overrides, e.g. CLI flags) or fail in one
+    line.
+
+    Raises:
+        SettingsError: naming the offending variable, its value and what is wrong with it.
+    """
+    unknown = sorted(
+        name
+        for name in os.environ
+        if name.upper().startswith(ENV_PREFIX)
+        and name[len(ENV_PREFIX) :].lower() not in cls.model_fields
+    )
+    if unknown:
+        known = ", ".join(ENV_PREFIX + field.upper() for field in cls.model_fields)
+        raise SettingsError(f"unknown setting {', '.join(unknown)} (known: {known})")
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, overrides, cls.SECRET_FIELDS)) from None
+
+
+def _describe(exc: ValidationError, overrides: dict[str, Any], secrets: frozenset[str]) -> str:
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        source = (
+            f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
+        )
+        if field in secrets:
+            # Never echo a secret's value, not even a wrong one: error lines end up in logs.
+            problems.append(f"{source}: {error['msg']}")
+        else:
+            problems.append(f"{source}={error.get('input')!r}: {error['msg']}")
+    return "invalid setting " + "; ".join(problems)
