@@ -1,6 +1,9 @@
-"""The example tools, called through the MCP SDK's own in-memory client.
+"""The examples of ``tools.py``: the pattern for testing a team's own tools, resources, prompts.
 
-No HTTP here: these tests pin down what the tools do and how the SDK presents them (schema
+Tools are called through the MCP SDK's own in-memory client; resource and prompt functions are
+plain Python, called directly, and their registration is checked on the server. No HTTP here
+(the request path has tests of its own, with tools of their own): these tests pin down what
+the examples do and how the SDK presents them (schema
 validation, structured results, progress), so a failure points at the tools or at an SDK
 upgrade, not at the transport. Bad arguments must come back as a tool error the model can
 read and correct, never as a protocol error or an exception that kills the session.
@@ -8,15 +11,17 @@ read and correct, never as a protocol error or an exception that kills the sessi
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.runtime.sdk import new_server
+from {{ cookiecutter.package_name }}.runtime.sdk import SDK_VERSION, new_server
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.tools import register_tools
+from {{ cookiecutter.package_name }}.tools import register_tools, review_code, service_info
 
 from .client import Session, call_tool, in_memory, list_tool_names
 
@@ -40,6 +45,29 @@ async def test_register_tools_on_a_bare_server_adds_the_same_tools() -> None:
     register_tools(server)
     async with in_memory(server) as client:
         assert await list_tool_names(client) == ["add", "long_task"]
+
+
+async def test_register_tools_adds_the_example_resource_and_prompt() -> None:
+    server = new_server(Settings())
+    register_tools(server)
+    assert [str(resource.uri) for resource in await server.list_resources()] == ["info://service"]
+    prompts = await server.list_prompts()
+    assert [prompt.name for prompt in prompts] == ["review_code"]
+    arguments = [(argument.name, argument.required) for argument in prompts[0].arguments or []]
+    assert arguments == [("code", True), ("language", False)]
+
+
+def test_service_info_names_the_service_and_the_sdk_it_runs_on() -> None:
+    """A resource function is plain Python: test it by calling it."""
+    info = json.loads(service_info())
+    assert info == {"name": SERVER_NAME, "version": __version__, "mcp_sdk": SDK_VERSION}
+
+
+def test_review_code_puts_the_code_and_its_language_in_the_prompt() -> None:
+    prompt = review_code("print(1)", language="python")
+    assert prompt.startswith("Review this python code")
+    assert prompt.endswith("\n\nprint(1)")
+    assert "rust code" in review_code("fn main() {}", language="rust")
 
 
 async def test_add_returns_the_sum_as_text_and_structured_content(session: Session) -> None:
