@@ -7,6 +7,7 @@ installs the baked project; ``test_baked_project.py`` does that.
 
 from __future__ import annotations
 
+import ast
 import platform
 import re
 import shutil
@@ -286,6 +287,54 @@ def test_python_files_compile(baked: Baked) -> None:
     assert sources, "no Python files baked"
     for path in sources:
         compile(path.read_text("utf-8"), str(path), "exec", dont_inherit=True)
+
+
+def _imported_modules(path: Path, module: str, package: str) -> set[str]:
+    """The package's own modules that ``module`` (at ``path``) imports, absolute and relative."""
+    tree = ast.parse(path.read_text("utf-8"))
+    parts = module.split(".")
+    base = parts if path.name == "__init__.py" else parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            origin = base[: len(base) - node.level + 1] if node.level else []
+            target = ".".join([*origin, *(node.module or "").split(".")]).strip(".")
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return {name for name in found if name == package or name.startswith(package + ".")}
+
+
+def test_every_module_of_the_package_is_imported(baked: Baked) -> None:
+    """A module nothing imports is code that never runs on this bake's options: it must go.
+
+    Starts from what runs the service (the console script, ``python -m``, ``uvicorn
+    pkg.app:app``) and from the tests, and follows imports through the package.
+    """
+    package = baked.case.package
+    src = baked.path / "src"
+    modules = {
+        ".".join(path.relative_to(src).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in (src / package).rglob("*.py")
+    }
+    script = _load_pyproject(baked)["project"]["scripts"][baked.case.slug].split(":")[0]
+    reached: set[str] = set()
+    pending = [package, f"{package}.__main__", f"{package}.app", script]
+    pending += sorted(
+        name
+        for test in (baked.path / "tests").rglob("*.py")
+        for name in _imported_modules(test, "tests.x", package)
+    )
+    while pending:
+        name = pending.pop()
+        if name in reached or name not in modules:
+            continue
+        reached.add(name)
+        parent = name.rpartition(".")[0]
+        pending += [parent] if parent else []
+        pending += _imported_modules(modules[name], name, package)
+    assert sorted(set(modules) - reached) == []
 
 
 def test_only_own_sdk_line(baked: Baked) -> None:

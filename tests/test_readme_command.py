@@ -7,14 +7,15 @@ Only the paths change (a temporary directory instead of ``/tmp``) and the server
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
-import httpx
 import pytest
 
 from _support import TEMPLATE_DIR, clean_env, tail
@@ -58,8 +59,8 @@ def run_until_serving(command: str) -> str:
         for line in process.stdout:
             output.append(line)
             if match := LISTENING.search(line):
-                answer = httpx.get(f"{match.group(1)}/healthz", timeout=10)
-                assert answer.json() == {"status": "ok"}, answer.text
+                with urllib.request.urlopen(f"{match.group(1)}/healthz", timeout=10) as answer:
+                    assert json.load(answer) == {"status": "ok"}
                 return "".join(output)
             assert time.monotonic() < deadline, "command 1 did not start the server in time"
         pytest.fail(f"command 1 ended without serving:\n{tail(''.join(output))}", pytrace=False)
