@@ -290,7 +290,7 @@ def test_python_files_compile(baked: Baked) -> None:
 
 
 def _imported_modules(path: Path, module: str, package: str) -> set[str]:
-    """The package's own modules that ``module`` (at ``path``) imports, absolute and relative."""
+    """Return the package's own modules that ``module`` (at ``path``) imports."""
     tree = ast.parse(path.read_text("utf-8"))
     parts = module.split(".")
     base = parts if path.name == "__init__.py" else parts[:-1]

@@ -1,5 +1,7 @@
-"""The template README's command 1, run as written: it bakes and starts, and run again it
-starts the same project with the team's edits intact instead of baking over them.
+"""The template README's command 1, run as written, twice.
+
+It bakes and starts; run again, it starts the same project with the team's edits intact
+instead of baking over them.
 
 Only the paths change (a temporary directory instead of ``/tmp``) and the server gets ``--port
 0``, so that runs side by side do not collide; everything else is the README's text.
@@ -27,13 +29,14 @@ START_TIMEOUT = 600.0  # two pip installs from PyPI on a cold cache
 
 
 def readme_command_1() -> str:
+    """Return the line under the README's "# 1." comment."""
     lines = (TEMPLATE_DIR / "README.md").read_text("utf-8").splitlines()
     marker = next(i for i, line in enumerate(lines) if line.startswith("# 1. "))
     return lines[marker + 1]
 
 
 def localised(command: str, root: Path) -> str:
-    """The command with its /tmp paths under root and a free port for the server."""
+    """Put the command's /tmp paths under root and give the server a free port."""
     command = command.replace("/tmp/mcp-venv", str(root / "venv"))
     command = command.replace("/tmp/mcp-services", str(root / "services"))
     assert command.endswith("&& my-mcp-server"), command
@@ -75,6 +78,7 @@ def run_until_serving(command: str) -> str:
 def test_command_1_bakes_and_serves_then_keeps_the_project_on_a_second_run(
     tmp_path: Path,
 ) -> None:
+    """An edit and a new file survive the second run, which serves without baking."""
     command = localised(readme_command_1(), tmp_path)
     first = run_until_serving(command)
     project = tmp_path / "services" / "my-mcp-server"

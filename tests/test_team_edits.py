@@ -57,6 +57,7 @@ def register_tools(server: Server) -> None:
 def test_replacing_the_examples_keeps_the_suite_ruff_and_mypy_green(
     line: str, bake: Bake, tmp_path: Path
 ) -> None:
+    """Bake, swap in the team's tools.py, drop test_tools.py, then run the bake's checks."""
     path = bake(tmp_path, mcp_sdk=line)
     package = path / "src" / "my_mcp_server"
     (package / "tools.py").write_text(TEAM_TOOLS, encoding="utf-8")
