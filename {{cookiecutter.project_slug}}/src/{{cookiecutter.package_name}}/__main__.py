@@ -1,4 +1,4 @@
-"""Entry point for ``python -m``: the same command as the console script."""
+"""Entry point for ``python -m``: the same command as the console script (the template's)."""
 
 from .runtime.cli import main
 

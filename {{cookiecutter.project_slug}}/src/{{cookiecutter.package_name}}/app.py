@@ -1,5 +1,7 @@
 """The service: the team's tools on an SDK server, served over HTTP by the template's runtime.
 
+The team's wiring: change what the server is built from here (e.g. hand settings to tools).
+
 The module-level ``app``, built from the environment on first use, is what uvicorn serves:
 ``uvicorn {{ cookiecutter.package_name }}.app:app``.
 The command line and stdio use ``create_app`` and ``create_server``; keep both.

@@ -1,5 +1,7 @@
 """The service's settings: the template's (``runtime/settings.py``) plus the team's own.
 
+The team's file: the template's settings come in through the base class, yours go below.
+
 Each field ``x`` is read once, at startup, from the environment variable
 ``{{ cookiecutter.package_name | upper }}_X``
 (a bad value stops the service with one line that names the variable). Add the service's own
