@@ -175,8 +175,8 @@ def add_fixtures(server: Any, tool_context: Any) -> None:  # noqa: ANN401
 def main(package: str) -> None:
     """Serve the service with the fixtures until SIGTERM; print its URL first."""
     app_module = importlib.import_module(f"{package}.app")
-    sdk = importlib.import_module(f"{package}.sdk")
-    settings = importlib.import_module(f"{package}.settings").load_settings()
+    sdk = importlib.import_module(f"{package}.runtime.sdk")
+    settings = importlib.import_module(f"{package}.settings").read_settings()
     app = app_module.create_app(settings)
     add_fixtures(app.state.mcp_server, sdk.ToolContext)
     sock = socket.create_server(("127.0.0.1", 0))

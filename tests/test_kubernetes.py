@@ -81,27 +81,37 @@ def k8s(
 
 
 def settings_defaults(path: Path) -> dict[str, Any]:
-    """Read the baked ``Settings`` fields and their literal defaults from its source."""
-    source = (path / "src" / "my_mcp_server" / "settings.py").read_text("utf-8")
-    (settings,) = [
-        node
-        for node in ast.parse(source).body
-        if isinstance(node, ast.ClassDef) and node.name == "Settings"
-    ]
+    """Read the baked settings fields and their literal defaults from their source.
+
+    The fields are spread over the class chain ``Settings(AuthSettings(ServiceSettings))``: the
+    team's ``settings.py``, the chosen auth module and the template's base settings.
+    """
+    package = path / "src" / "my_mcp_server"
+    sources = [package / "runtime" / "settings.py", package / "runtime" / "auth.py"]
+    sources.append(package / "settings.py")
     fields: dict[str, Any] = {}
-    for node in settings.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            default: Any = None
-            if isinstance(node.value, ast.Call):
-                for keyword in node.value.keywords:
-                    if keyword.arg == "default":
-                        try:
-                            default = ast.literal_eval(keyword.value)
-                        except ValueError:
-                            default = None  # an expression such as 4 * 1024 * 1024
-            fields[node.target.id] = default
-    fields.pop("model_config", None)
+    for source in sources:
+        for settings in ast.parse(source.read_text("utf-8")).body:
+            if not isinstance(settings, ast.ClassDef) or not settings.name.endswith("Settings"):
+                continue
+            for node in settings.body:
+                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    fields[node.target.id] = field_default(node.value)
+    for name in ("model_config", "SECRET_FIELDS"):
+        fields.pop(name, None)
     return fields
+
+
+def field_default(value: ast.expr | None) -> object:
+    """Return a ``Field(default=...)`` literal, or None for anything computed."""
+    if isinstance(value, ast.Call):
+        for keyword in value.keywords:
+            if keyword.arg == "default":
+                try:
+                    return ast.literal_eval(keyword.value)
+                except ValueError:
+                    return None  # an expression such as 4 * 1024 * 1024
+    return None
 
 
 def dockerfile_port(path: Path) -> int:
@@ -152,7 +162,7 @@ def test_probes_and_ports_are_the_services_own(k8s: K8sBake) -> None:
     (declared,) = k8s.container["ports"]
     assert declared == {"name": "http", "containerPort": port}
     assert int(k8s.config[f"{PREFIX}PORT"]) == port == settings_defaults(k8s.path)["port"]
-    app = (k8s.path / "src" / "my_mcp_server" / "app.py").read_text("utf-8")
+    app = (k8s.path / "src" / "my_mcp_server" / "runtime" / "http.py").read_text("utf-8")
     assert '"/healthz"' in app
     for probe in ("readinessProbe", "livenessProbe"):
         assert k8s.container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe

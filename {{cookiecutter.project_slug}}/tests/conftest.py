@@ -1,13 +1,11 @@
-"""Fixtures shared by the test modules: settings, real servers and a watch on the logs."""
+"""Fixtures shared by the test modules; the helpers they use live in ``support/``."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
 from starlette.types import ASGIApp
@@ -15,50 +13,23 @@ from starlette.types import ASGIApp
 from {{ cookiecutter.package_name }}.app import create_app
 {% if cookiecutter.auth != "none" %}
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
-from {{ cookiecutter.package_name }}.settings import Settings
-
-from . import credentials
-{% else %}
-from {{ cookiecutter.package_name }}.settings import Settings
-
 {% endif %}
-from .processes import Process, clean_environment
-from .servers import RunningServer, serving
+from {{ cookiecutter.package_name }}.settings import Settings
 
-GUARD_LOGGER = "{{ cookiecutter.package_name }}.runtime.guard"
+{% if cookiecutter.auth != "none" %}
+from .support import credentials
+{% endif %}
+from .support.logs import LogWatch
+from .support.processes import Process, clean_environment
+from .support.servers import RunningServer, serving
+from .support.tools import installed
 
 
-class LogWatch:
-    """What the server logged during one test, with the questions the tests ask of it."""
-
-    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
-        self.caplog = caplog
-
-    @property
-    def records(self) -> list[logging.LogRecord]:
-        return list(self.caplog.records)
-
-    def warnings(self) -> list[logging.LogRecord]:
-        return [r for r in self.records if r.levelno == logging.WARNING]
-
-    def guard_warnings(self) -> list[logging.LogRecord]:
-        return [r for r in self.warnings() if r.name == GUARD_LOGGER]
-
-    def errors(self) -> list[logging.LogRecord]:
-        return [r for r in self.records if r.levelno >= logging.ERROR]
-
-    def tracebacks(self) -> list[logging.LogRecord]:
-        return [r for r in self.records if r.exc_info or "Traceback" in r.getMessage()]
-
-    def wait_for(self, predicate: Callable[[], bool], *, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting; the log so far:\n{self.dump()}")
-            time.sleep(0.02)
-
-    def dump(self) -> str:
-        return "\n".join(f"{r.levelname} {r.name}: {r.getMessage()}" for r in self.records)
+@pytest.fixture(scope="session", autouse=True)
+def suite_tools() -> Iterator[None]:
+    """Every server built in this process carries the suite's tools (``support/tools.py``)."""
+    with installed():
+        yield
 
 
 {% if cookiecutter.auth != "none" %}
@@ -90,18 +61,14 @@ def serve() -> Iterator[Callable[[ASGIApp], RunningServer]]:
         yield start
 
 
-@pytest.fixture
-def make_settings() -> Callable[..., Settings]:
-    def make(**overrides: Any) -> Settings:
-        return Settings(**overrides)
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    """The service as deployed by default (SSE responses), on a real server shared by a module.
 
-    return make
-
-
-@pytest.fixture
-def server(serve: Callable[[ASGIApp], RunningServer]) -> RunningServer:
-    """The service as deployed by default (SSE responses), on a real server."""
-    return serve(create_app(Settings()))
+    Tests that change settings, stall connections or stop the server start their own.
+    """
+    with serving(create_app(Settings())) as running:
+        yield running
 
 
 @pytest.fixture

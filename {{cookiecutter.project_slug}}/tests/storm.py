@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import rawhttp
-from .client import PROTOCOLS, rpc_request
-from .servers import parse_rpc_response
+from .support import rawhttp
+from .support.client import PROTOCOLS, parse_rpc_response, rpc_request
+from .support.tools import QUICK
 
 SHAPES = ("content-length", "headers-only", "chunked")
 EARLY_DISCONNECT = "client disconnected before its request body was complete"
@@ -35,7 +35,7 @@ class StormResult:
 
 def valid_call(port: int, number: int, *, timeout: float = 60) -> tuple[bool, float, str]:
     """``add(number, 1000)`` on a fresh connection: whether the answer was right, and when."""
-    params = {"name": "add", "arguments": {"a": number, "b": 1000}}
+    params = {"name": QUICK, "arguments": {"a": number, "b": 1000}}
     headers, body = rpc_request("tools/call", params, request_id=number, protocol=PROTOCOLS[-1])
     started = time.monotonic()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -58,7 +58,7 @@ def valid_call(port: int, number: int, *, timeout: float = 60) -> tuple[bool, fl
 
 
 def cut_call(port: int, number: int) -> None:
-    params = {"name": "add", "arguments": {"a": number, "b": 1}}
+    params = {"name": QUICK, "arguments": {"a": number, "b": 1}}
     headers, body = rpc_request("tools/call", params, request_id=number, protocol=PROTOCOLS[-1])
     rawhttp.truncated(port, headers, body, shape=SHAPES[number % len(SHAPES)], linger=0.05)
 

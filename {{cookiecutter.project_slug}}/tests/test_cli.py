@@ -20,7 +20,6 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -28,8 +27,9 @@ import pytest
 from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 
-from .client import PROTOCOLS, rpc_request
-from .processes import (
+from .support.client import PROTOCOLS, rpc_request
+from .support.logs import LOG_LINE
+from .support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,
     LISTENING,
@@ -40,33 +40,9 @@ from .processes import (
     clean_environment,
     run,
 )
-from .servers import parse_rpc_response
-
-ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
+from .support.servers import assert_serves_mcp
 
 UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
-LOG_LINE = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: \S"
-)
-
-
-def post_rpc(base_url: str, method: str, params: dict[str, Any], protocol: str) -> Any:
-    headers, body = rpc_request(method, params, request_id=1, protocol=protocol)
-    response = httpx.post(f"{base_url}/mcp", headers=headers, content=body, timeout=30)
-    assert response.status_code == 200, response.text
-    return parse_rpc_response(response.headers.get("content-type", ""), response.text)
-
-
-def assert_serves_mcp(base_url: str) -> None:
-    """Health check and one MCP round trip per protocol revision the server speaks."""
-    health = httpx.get(f"{base_url}/healthz", timeout=10)
-    assert health.status_code == 200
-    assert health.json() == {"status": "ok"}
-    for protocol in PROTOCOLS:
-        listed = post_rpc(base_url, "tools/list", {}, protocol)
-        assert sorted(tool["name"] for tool in listed["result"]["tools"]) == ["add", "long_task"]
-        called = post_rpc(base_url, "tools/call", ADD_CALL, protocol)
-        assert called["result"]["structuredContent"] == {"result": 5.0}, called
 
 
 def terminate(process: Process) -> int:

@@ -17,10 +17,11 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from . import rawhttp
-from .client import PROTOCOLS, requires_stateless_progress, rpc_request
-from .conftest import LogWatch
-from .servers import RunningServer
+from .support import rawhttp
+from .support.client import PROTOCOLS, requires_stateless_progress, rpc_request
+from .support.logs import LogWatch
+from .support.servers import RunningServer
+from .support.tools import QUICK, SLOW
 
 LATE_DISCONNECT = "client disconnected before the response was complete"
 
@@ -64,7 +65,7 @@ def test_tool_runs_to_completion_when_client_leaves_while_it_runs(
     assert logs.warnings() == [warning], logs.dump()
     assert logs.errors() == [], logs.dump()
     assert server.post(
-        "tools/call", {"name": "add", "arguments": {"a": 1, "b": 1}}, protocol=protocol
+        "tools/call", {"name": QUICK, "arguments": {"a": 1, "b": 1}}, protocol=protocol
     )
 
 
@@ -74,7 +75,7 @@ def test_client_leaving_halfway_through_an_sse_stream(
     server: RunningServer, logs: LogWatch, protocol: str
 ) -> None:
     params = {
-        "name": "long_task",
+        "name": SLOW,
         "arguments": {"seconds": 0.6, "steps": 3},
         "_meta": {"progressToken": "p"},
     }

@@ -37,8 +37,8 @@ from {{ cookiecutter.package_name }}.runtime.cli import bind
 from {{ cookiecutter.package_name }}.runtime.connections import protocol_class
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .client import PROTOCOLS, rpc_request
-from .processes import (
+from .support.client import PROTOCOLS, parse_rpc_response, rpc_request
+from .support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,
     LISTENING,
@@ -48,9 +48,8 @@ from .processes import (
     Process,
     clean_environment,
 )
-from .servers import parse_rpc_response
+from .support.tools import ADD_CALL, SLOW
 
-ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
 STARTED = re.compile(r"Application startup complete\.$")
 UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 # Nagle's algorithm meeting a delayed ACK costs about 40 ms per call; a call on loopback takes
@@ -244,7 +243,7 @@ def test_over_the_limit_of_requests_in_flight_the_answer_is_503_with_a_json_rpc_
     base_url = f"http://127.0.0.1:{port}"
     headers, body = rpc_request(
         "tools/call",
-        {"name": "long_task", "arguments": {"seconds": 1.5, "steps": 1}},
+        {"name": SLOW, "arguments": {"seconds": 1.5, "steps": 1}},
         request_id=7,
         protocol=PROTOCOLS[0],
     )
@@ -322,7 +321,7 @@ def test_sigterm_drains_every_worker_and_the_call_in_flight_completes(
     process, port, workers = two_workers
     headers, body = rpc_request(
         "tools/call",
-        {"name": "long_task", "arguments": {"seconds": 2, "steps": 2}},
+        {"name": SLOW, "arguments": {"seconds": 2, "steps": 2}},
         request_id=3,
         protocol=PROTOCOLS[0],
     )

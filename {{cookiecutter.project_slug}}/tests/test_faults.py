@@ -20,15 +20,16 @@ from {{ cookiecutter.package_name }}.runtime.sdk import prepare_tool
 from {{ cookiecutter.package_name }}.settings import Settings
 
 {% if cookiecutter.auth != "none" %}
-from . import credentials, rawhttp
+from .support import credentials, rawhttp
 {% else %}
-from . import rawhttp
+from .support import rawhttp
 {% endif %}
-from .client import PROTOCOLS, rpc_request
-from .conftest import GUARD_LOGGER, LogWatch
-from .servers import RunningServer
+from .support.client import PROTOCOLS, rpc_request
+from .support.logs import GUARD_LOGGER, LogWatch
+from .support.servers import RunningServer
+from .support.tools import QUICK
 
-ADD = {"name": "add", "arguments": {"a": 20, "b": 22}}
+ADD = {"name": QUICK, "arguments": {"a": 20, "b": 22}}
 
 
 @pytest.fixture

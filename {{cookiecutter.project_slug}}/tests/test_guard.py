@@ -12,7 +12,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.runtime.guard import DisconnectGuard
 
-from .conftest import LogWatch
+from .support.logs import LogWatch
 
 Script = list[Message]
 

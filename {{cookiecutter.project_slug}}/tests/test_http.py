@@ -14,11 +14,11 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
 {% if cookiecutter.auth != "none" %}
-from . import credentials, rawhttp
+from .support import credentials, rawhttp
 {% else %}
-from . import rawhttp
+from .support import rawhttp
 {% endif %}
-from .client import (
+from .support.client import (
     PROTOCOLS,
     call_tool,
     list_tool_names,
@@ -26,8 +26,9 @@ from .client import (
     requires_stateless_progress,
     rpc_request,
 )
-from .conftest import LogWatch
-from .servers import RunningServer
+from .support.logs import LogWatch
+from .support.servers import RunningServer
+from .support.tools import QUICK, SLOW, SUITE_TOOLS
 
 
 def test_healthz(server: RunningServer) -> None:
@@ -45,26 +46,26 @@ def test_initialize_answers_with_server_info(server: RunningServer) -> None:
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_tools_over_raw_json_rpc(server: RunningServer, protocol: str) -> None:
     listed = server.post("tools/list", {}, protocol=protocol)
-    assert sorted(tool["name"] for tool in listed["result"]["tools"]) == ["add", "long_task"]
+    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
     added = server.post(
-        "tools/call", {"name": "add", "arguments": {"a": 1.5, "b": 2}}, protocol=protocol
+        "tools/call", {"name": QUICK, "arguments": {"a": 1.5, "b": 2}}, protocol=protocol
     )
     assert added["result"]["structuredContent"] == {"result": 3.5}
 
 
 @pytest.mark.parametrize("json_response", [False, True], ids=["sse", "json"])
-def test_sdk_client_lists_and_calls_both_tools(
+def test_sdk_client_lists_and_calls_the_tools(
     serve: Callable[..., RunningServer], json_response: bool
 ) -> None:
     server = serve(create_app(Settings(json_response=json_response)))
 
     async def scenario() -> None:
         async with over_http(server.mcp_url) as session:
-            assert await list_tool_names(session) == ["add", "long_task"]
-            added = await call_tool(session, "add", {"a": 2, "b": 40})
+            assert set(SUITE_TOOLS) <= set(await list_tool_names(session))
+            added = await call_tool(session, QUICK, {"a": 2, "b": 40})
             assert (added.structured, added.is_error) == ({"result": 42.0}, False)
-            slow = await call_tool(session, "long_task", {"seconds": 0.1, "steps": 2})
-            assert slow.text == "done after 0.1 seconds in 2 steps"
+            slow = await call_tool(session, SLOW, {"seconds": 0.1, "steps": 2})
+            assert slow.text == "waited 0.1 seconds in 2 steps"
 
     anyio.run(scenario)
 
@@ -78,9 +79,7 @@ def test_progress_notifications_reach_the_client_over_sse(server: RunningServer)
 
     async def scenario() -> None:
         async with over_http(server.mcp_url) as session:
-            outcome = await call_tool(
-                session, "long_task", {"seconds": 0.2, "steps": 3}, on_progress
-            )
+            outcome = await call_tool(session, SLOW, {"seconds": 0.2, "steps": 3}, on_progress)
             assert not outcome.is_error
 
     anyio.run(scenario)
@@ -155,5 +154,5 @@ def test_slow_body_that_completes_is_served(serve: Callable[..., RunningServer])
         for start in range(0, len(body), 16):
             sock.sendall(body[start : start + 16])
             time.sleep(0.01)
-        answer = rawhttp.read_until(sock, b"long_task")
+        answer = rawhttp.read_until(sock, SLOW.encode())
     assert answer.startswith(b"HTTP/1.1 200 ")

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import pytest
 
-from .processes import MODULE, Process, clean_environment, service_port
 from .storm import EARLY_DISCONNECT, resident_kib, storm
+from .support.processes import MODULE, Process, clean_environment, service_port
 
 TRUNCATED = 300
 VALID = 100

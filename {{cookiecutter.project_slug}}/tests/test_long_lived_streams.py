@@ -16,12 +16,12 @@ from collections.abc import Callable
 import pytest
 
 {% if cookiecutter.auth != "none" %}
-from . import credentials, rawhttp
+from .support import credentials, rawhttp
 {% else %}
-from . import rawhttp
+from .support import rawhttp
 {% endif %}
-from .client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
-from .processes import MODULE, Process, service_port
+from .support.client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
+from .support.processes import MODULE, Process, service_port
 
 PROMPT_EXIT_SECONDS = 5.0
 

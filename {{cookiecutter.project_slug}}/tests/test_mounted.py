@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
@@ -25,38 +24,15 @@ from starlette.routing import Mount, Route
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .client import PROTOCOLS, rpc_request
-from .conftest import LogWatch
-from .servers import RunningServer, parse_rpc_response
+from .support.client import PROTOCOLS, post_rpc
+from .support.logs import LogWatch
+from .support.servers import RunningServer, assert_serves_mcp
 
 TRAP = "Task group is not initialized"
-ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
 
 
 async def home(request: Request) -> PlainTextResponse:
     return PlainTextResponse("host home")
-
-
-def post_rpc(url: str, method: str, params: dict[str, Any], protocol: str) -> httpx.Response:
-    headers, body = rpc_request(method, params, request_id=1, protocol=protocol)
-    return httpx.post(url, headers=headers, content=body, timeout=30)
-
-
-def assert_mcp_answers(base_url: str) -> None:
-    """``/healthz`` and a real MCP round trip, in every protocol revision, under ``base_url``."""
-    health = httpx.get(f"{base_url}/healthz", timeout=10)
-    assert health.status_code == 200
-    assert health.json() == {"status": "ok"}
-    for protocol in PROTOCOLS:
-        listed = post_rpc(f"{base_url}/mcp", "tools/list", {}, protocol)
-        assert listed.status_code == 200, listed.text
-        tools = parse_rpc_response(listed.headers["content-type"], listed.text)["result"]["tools"]
-        assert sorted(tool["name"] for tool in tools) == ["add", "long_task"]
-
-        called = post_rpc(f"{base_url}/mcp", "tools/call", ADD_CALL, protocol)
-        assert called.status_code == 200, called.text
-        result = parse_rpc_response(called.headers["content-type"], called.text)["result"]
-        assert result["structuredContent"] == {"result": 5.0}, result
 
 
 def assert_host_routes_answer(base_url: str) -> None:
@@ -76,7 +52,7 @@ def test_mounted_with_the_documented_lifespan_line(
     )
     server = serve(host)
 
-    assert_mcp_answers(f"{server.base_url}/tools")
+    assert_serves_mcp(f"{server.base_url}/tools")
     assert_host_routes_answer(server.base_url)
     assert httpx.get(f"{server.base_url}/mcp", timeout=10).status_code == 404
     assert logs.errors() == [], logs.dump()
@@ -100,7 +76,7 @@ def test_mounted_in_a_host_with_its_own_lifespan(
     with_server = serve(host)
 
     assert events == ["host startup"]
-    assert_mcp_answers(f"{with_server.base_url}/tools")
+    assert_serves_mcp(f"{with_server.base_url}/tools")
     assert_host_routes_answer(with_server.base_url)
     with_server.stop()
     assert events == ["host startup", "host shutdown"]
@@ -127,8 +103,8 @@ def test_two_mcp_apps_in_one_host(
     )
     server = serve(host)
 
-    assert_mcp_answers(f"{server.base_url}/a")
-    assert_mcp_answers(f"{server.base_url}/b")
+    assert_serves_mcp(f"{server.base_url}/a")
+    assert_serves_mcp(f"{server.base_url}/b")
     assert_host_routes_answer(server.base_url)
     # They really are two apps: only the second answers with plain JSON instead of SSE.
     kinds = {

@@ -30,23 +30,24 @@ from {{ cookiecutter.package_name }}.runtime.sdk import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .client import (
+from .support.client import (
     LEGACY_PROTOCOL,
     MODERN_PROTOCOL,
     NEWEST_HANDSHAKE_PROTOCOL,
     STATELESS_PROTOCOL,
     UNKNOWN_METHOD_ERROR,
     initialize_request,
+    parse_rpc_response,
     rpc_request,
 )
-from .conftest import LogWatch
-from .servers import RunningServer, parse_rpc_response
+from .support.logs import LogWatch
+from .support.servers import RunningServer
+from .support.tools import ADD_CALL, SLOW, SUITE_TOOLS
 
 HEADER_MISMATCH = -32020
 UNSUPPORTED_PROTOCOL_VERSION = -32022
 INVALID_REQUEST = -32600
 VERSION_META_KEY = "io.modelcontextprotocol/protocolVersion"
-ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
 
 speaks_2026 = pytest.mark.skipif(
     MODERN_PROTOCOL is None, reason=f"mcp {SDK_VERSION} (1.x) does not speak MCP 2026-07-28"
@@ -113,7 +114,7 @@ SDK_REFUSES = [
     pytest.param("tools/call", replaced("mcp-method", "tools/list"), id="mcp-method-disagrees"),
     pytest.param("tools/list", added("mcp-method", "tools/list"), id="mcp-method-duplicated"),
     pytest.param("tools/call", without("mcp-name"), id="mcp-name-missing"),
-    pytest.param("tools/call", replaced("mcp-name", "long_task"), id="mcp-name-disagrees"),
+    pytest.param("tools/call", replaced("mcp-name", SLOW), id="mcp-name-disagrees"),
     pytest.param(
         "tools/list", replaced("mcp-protocol-version", "banana"), id="version-header-malformed"
     ),
@@ -150,10 +151,7 @@ def test_client_that_never_initializes_discovers_and_calls_tools(server: Running
     assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == SERVER_NAME
 
     listed = send(server, *stateless_request("tools/list", {}))
-    assert sorted(tool["name"] for tool in listed.message["result"]["tools"]) == [
-        "add",
-        "long_task",
-    ]
+    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed.message["result"]["tools"]}
     added_up = send(server, *stateless_request("tools/call", ADD_CALL))
     assert (added_up.status, added_up.message["id"]) == (200, 7)
     assert added_up.message["result"]["structuredContent"] == {"result": 5.0}

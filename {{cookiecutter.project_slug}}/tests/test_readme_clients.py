@@ -21,15 +21,26 @@ import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
 
-from .client import LEGACY_PROTOCOL, list_tool_names, over_stdio, rpc_request
+from .support.client import (
+    LEGACY_PROTOCOL,
+    list_tool_names,
+    over_stdio,
+    parse_rpc_response,
+    rpc_request,
+)
 {% if cookiecutter.auth != "none" %}
-from .credentials import TOKEN
+from .support.credentials import TOKEN
 {% endif %}
-from .processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environment
-from .servers import RunningServer, parse_rpc_response
+from .support.processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environment
+from .support.servers import RunningServer
+from .support.tools import QUICK, SUITE_TOOLS, team_tool_names
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
+# The example tool the Python example calls; the test has it call the suite's own quick tool
+# (same arguments, same answer), so it checks the README's client code, not the example tools.
+EXAMPLE_CALL = '"add", {"a": 2, "b": 3}'
+SWAP = (EXAMPLE_CALL, EXAMPLE_CALL.replace('"add"', f'"{QUICK}"'))
 {% if cookiecutter.auth != "none" %}
 # How the configurations refer to the token: VS Code prompts for it, Cursor and the Python
 # example read the MCP_TOKEN environment variable.
@@ -84,7 +95,7 @@ async def test_a_stdio_config_starts_the_server(
         async with over_stdio(
             str(CONSOLE_SCRIPT), entry["args"], entry.get("env", {}), errlog
         ) as session:
-            assert await list_tool_names(session) == ["add", "long_task"]
+            assert await list_tool_names(session) == await team_tool_names()
 
 
 def readme_headers(entry: dict[str, Any]) -> dict[str, str]:
@@ -114,7 +125,7 @@ def test_an_http_config_reaches_the_server(
     response = httpx.post(url, headers={**headers, **readme_headers(entry)}, content=body)
     assert response.status_code == 200, response.text
     listed = parse_rpc_response(response.headers["content-type"], response.text)
-    assert sorted(tool["name"] for tool in listed["result"]["tools"]) == ["add", "long_task"]
+    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
 {% if cookiecutter.auth != "none" %}
     # And the headers are what lets it in.
     assert httpx.post(url, headers=headers, content=body).status_code == 401
@@ -124,13 +135,14 @@ def test_an_http_config_reaches_the_server(
 def test_the_python_example_prints_the_sum(server: RunningServer) -> None:
     (example,) = [block for block in code_blocks("python") if "asyncio.run(main())" in block]
     assert DOCUMENTED_URL in example
+    assert EXAMPLE_CALL in example
 {% if cookiecutter.auth != "none" %}
     env = {**clean_environment(), "MCP_TOKEN": TOKEN}
 {% else %}
     env = clean_environment()
 {% endif %}
     result = subprocess.run(
-        [sys.executable, "-c", example.replace(DOCUMENTED_URL, server.mcp_url)],
+        [sys.executable, "-c", example.replace(DOCUMENTED_URL, server.mcp_url).replace(*SWAP)],
         capture_output=True,
         text=True,
         env=env,

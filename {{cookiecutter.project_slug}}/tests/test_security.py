@@ -23,10 +23,10 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-from .client import LEGACY_PROTOCOL, rpc_request
-from .conftest import LogWatch
-from .processes import LISTENING, MODULE, Process, clean_environment
-from .servers import RunningServer
+from .support.client import LEGACY_PROTOCOL, rpc_request
+from .support.logs import LogWatch
+from .support.processes import LISTENING, MODULE, Process, clean_environment
+from .support.servers import RunningServer
 
 ACCESS_LOG = re.compile(r"uvicorn\.access: (\S+) - \"GET /healthz HTTP/1\.1\" (\d+)")
 

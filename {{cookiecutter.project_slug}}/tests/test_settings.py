@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 {% if cookiecutter.auth != "none" %}
 
-from . import credentials
+from .support import credentials
 {% endif %}
 
 FIELDS = ("host", "port", "log_level", "max_body_bytes", "body_timeout", "json_response")

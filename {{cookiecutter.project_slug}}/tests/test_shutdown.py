@@ -18,17 +18,18 @@ from collections.abc import Callable
 
 import pytest
 
-from . import rawhttp
-from .client import PROTOCOLS, rpc_request
-from .processes import MODULE, Process, clean_environment, service_port
+from .support import rawhttp
+from .support.client import PROTOCOLS, rpc_request
+from .support.processes import MODULE, Process, clean_environment, service_port
+from .support.tools import QUICK, SLOW
 
 
 class InFlightCall:
-    """A long_task call on its own connection, read to the end in a background thread."""
+    """A slow call on its own connection, read to the end in a background thread."""
 
     def __init__(self, port: int, seconds: float) -> None:
         params = {
-            "name": "long_task",
+            "name": SLOW,
             "arguments": {"seconds": seconds, "steps": 4},
             "_meta": {"progressToken": "shutdown"},
         }
@@ -82,7 +83,7 @@ def test_sigterm_lets_the_call_in_flight_finish_and_refuses_new_work(
     process.popen.send_signal(signal.SIGTERM)
     time.sleep(0.2)
     assert refused(port), "a draining server must not accept new connections"
-    assert call.result(timeout=10) == "done after 1.5 seconds in 4 steps", process.output()
+    assert call.result(timeout=10) == "waited 1.5 seconds in 4 steps", process.output()
     assert process.wait(timeout=10) == 0, process.output()
     output = process.output()
     assert "Traceback" not in output
@@ -142,7 +143,7 @@ def test_a_request_on_a_connection_accepted_before_sigterm_is_answered_not_reset
     assert refused(port), "a draining server must not accept new connections"
     headers, body = rpc_request(
         "tools/call",
-        {"name": "add", "arguments": {"a": 2, "b": 3}},
+        {"name": QUICK, "arguments": {"a": 2, "b": 3}},
         request_id=1,
         protocol=PROTOCOLS[0],
     )
@@ -219,6 +220,6 @@ def test_connection_attempts_during_the_drain_are_served_or_refused_never_reset(
         thread.join()
     assert set(outcomes) <= {"answered 200", "refused"}, outcomes
     assert outcomes["refused"] > 0, outcomes
-    assert call.result(timeout=10) == "done after 1.5 seconds in 4 steps", process.output()
+    assert call.result(timeout=10) == "waited 1.5 seconds in 4 steps", process.output()
     assert process.wait(timeout=10) == 0, process.output()
     assert " ERROR " not in process.output()

@@ -26,17 +26,19 @@ from {{ cookiecutter.package_name }}.settings import (
     SettingsError,
 )
 
-from .client import LEGACY_PROTOCOL, call_tool, list_tool_names, over_stdio
-from .processes import (
+from .support.client import LEGACY_PROTOCOL, call_tool, list_tool_names, over_stdio
+from .support.logs import LOG_LINE
+from .support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,
     MODULE,
     PACKAGE,
+    SUITE_TOOLS_ENV,
     UVICORN,
     clean_environment,
     run,
 )
-from .test_cli import LOG_LINE
+from .support.tools import QUICK, SLOW, SUITE_TOOLS
 
 STDIO_ARGS = ["--transport", "stdio"]
 
@@ -110,11 +112,11 @@ def test_stdout_carries_only_answers_and_closing_stdin_exits_0(start_stdio: Star
     process = start_stdio(*STDIO_ARGS)
     process.initialize()
     listed = process.request(2, "tools/list", {})
-    assert sorted(tool["name"] for tool in listed["result"]["tools"]) == ["add", "long_task"]
-    added = process.request(3, "tools/call", {"name": "add", "arguments": {"a": 2, "b": 3}})
+    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
+    added = process.request(3, "tools/call", {"name": QUICK, "arguments": {"a": 2, "b": 3}})
     assert added["result"]["structuredContent"] == {"result": 5.0}
     # A tool error is an answer like any other, on stdout; the log line about it on stderr.
-    refused = process.request(4, "tools/call", {"name": "long_task", "arguments": {"seconds": -1}})
+    refused = process.request(4, "tools/call", {"name": SLOW, "arguments": {"seconds": -1}})
     assert refused["result"]["isError"] is True, refused
 
     code, rest_of_stdout, stderr = process.finish()
@@ -136,7 +138,7 @@ def test_http_only_settings_are_ignored(start_stdio: StartStdio) -> None:
 {% endif %}
         process = start_stdio(env=env)
         process.initialize()
-        added = process.request(2, "tools/call", {"name": "add", "arguments": {"a": 1, "b": 1}})
+        added = process.request(2, "tools/call", {"name": QUICK, "arguments": {"a": 1, "b": 1}})
         assert added["result"]["structuredContent"] == {"result": 2.0}
         code, _, stderr = process.finish()
     assert code == 0, stderr
@@ -166,13 +168,13 @@ async def test_the_sdk_stdio_client_lists_and_calls_the_tools(tmp_path: Path) ->
         reports.append((progress, total, message))
 
     with (tmp_path / "stderr.log").open("w+") as errlog:
-        async with over_stdio(str(CONSOLE_SCRIPT), STDIO_ARGS, {}, errlog) as session:
-            assert await list_tool_names(session) == ["add", "long_task"]
-            added = await call_tool(session, "add", {"a": 2, "b": 3})
+        async with over_stdio(str(CONSOLE_SCRIPT), STDIO_ARGS, SUITE_TOOLS_ENV, errlog) as session:
+            assert set(SUITE_TOOLS) <= set(await list_tool_names(session))
+            added = await call_tool(session, QUICK, {"a": 2, "b": 3})
             assert added.structured == {"result": 5.0}
-            done = await call_tool(session, "long_task", {"seconds": 0.1, "steps": 2}, on_progress)
+            done = await call_tool(session, SLOW, {"seconds": 0.1, "steps": 2}, on_progress)
             assert not done.is_error, done
-            refused = await call_tool(session, "long_task", {"seconds": -1})
+            refused = await call_tool(session, SLOW, {"seconds": -1})
             assert refused.is_error
             assert "seconds" in refused.text
         errlog.seek(0)

@@ -18,20 +18,31 @@ from typing import Any
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
-from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.runtime.sdk import SDK_VERSION, new_server
+from {{ cookiecutter.package_name }}.runtime.sdk import SDK_VERSION, Server, new_server
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.tools import register_tools, review_code, service_info
+from {{ cookiecutter.package_name }}.tools import (
+    register_tools,
+    review_code,
+    service_info,
+)
 
-from .client import Session, call_tool, in_memory, list_tool_names
+from .support.client import Session, call_tool, in_memory, list_tool_names
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[Session]:
-    """A client connected to the server exactly as ``create_app`` builds it."""
-    async with in_memory(create_app(Settings()).state.mcp_server) as client:
+def mcp_server() -> Server:
+    """The SDK's server with this module's tools, resources and prompts, as the app adds them."""
+    server = new_server(Settings())
+    register_tools(server)
+    return server
+
+
+@pytest.fixture
+async def session(mcp_server: Server) -> AsyncIterator[Session]:
+    """A client connected to that server in memory, through the SDK's own client."""
+    async with in_memory(mcp_server) as client:
         yield client
 
 
@@ -39,19 +50,10 @@ async def test_lists_the_example_tools(session: Session) -> None:
     assert await list_tool_names(session) == ["add", "long_task"]
 
 
-async def test_register_tools_on_a_bare_server_adds_the_same_tools() -> None:
-    """``register_tools`` is the one place tools are added; a fresh server gets all of them."""
-    server = new_server(Settings())
-    register_tools(server)
-    async with in_memory(server) as client:
-        assert await list_tool_names(client) == ["add", "long_task"]
-
-
-async def test_register_tools_adds_the_example_resource_and_prompt() -> None:
-    server = new_server(Settings())
-    register_tools(server)
-    assert [str(resource.uri) for resource in await server.list_resources()] == ["info://service"]
-    prompts = await server.list_prompts()
+async def test_register_tools_adds_the_example_resource_and_prompt(mcp_server: Server) -> None:
+    resources = await mcp_server.list_resources()
+    assert [str(resource.uri) for resource in resources] == ["info://service"]
+    prompts = await mcp_server.list_prompts()
     assert [prompt.name for prompt in prompts] == ["review_code"]
     arguments = [(argument.name, argument.required) for argument in prompts[0].arguments or []]
     assert arguments == [("code", True), ("language", False)]

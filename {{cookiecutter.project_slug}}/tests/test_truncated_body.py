@@ -22,13 +22,13 @@ from {{ cookiecutter.package_name }}.runtime.sdk import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from . import rawhttp
-from .client import PROTOCOLS, rpc_request
-from .conftest import LogWatch
-from .servers import RunningServer
+from .support import rawhttp
+from .support.client import PROTOCOLS, rpc_request
+from .support.logs import LogWatch
+from .support.servers import RunningServer
+from .support.tools import ADD_CALL
 
 SHAPES = ("content-length", "headers-only", "chunked")
-ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
 
 
 def cut_short_call(server: RunningServer, protocol: str, shape: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import warnings
 from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any, TypeAlias, TypeVar, cast
@@ -52,13 +53,18 @@ Tool = TypeVar("Tool", bound=Callable[..., Any])
 
 def new_server(settings: AuthSettings) -> Server:
     """The SDK's high-level server, in stateless mode so any replica can answer any request."""
-    return FastMCP(
-        SERVER_NAME,
-        stateless_http=True,
-        json_response=settings.json_response,
-        transport_security=transport_security(settings),
-        **server_auth(settings),
-    )
+    with warnings.catch_warnings():
+        # FastMCP's own settings in some 1.x releases (1.26 among them) leave ``lifespan`` a
+        # forward reference, and recent pydantic-settings warn about it on every start; that
+        # field is never read from the environment, so the warning would only be log noise.
+        warnings.filterwarnings("ignore", message="Field 'lifespan' has an incomplete definition")
+        return FastMCP(
+            SERVER_NAME,
+            stateless_http=True,
+            json_response=settings.json_response,
+            transport_security=transport_security(settings),
+            **server_auth(settings),
+        )
 
 
 def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
+import httpx
 import pytest
 {% if cookiecutter.mcp_sdk == "2.x" %}
 from mcp import Client, StdioServerParameters
@@ -218,3 +219,32 @@ def initialize_request(request_id: int = 1) -> tuple[dict[str, str], bytes]:
         "clientInfo": {"name": "tests", "version": "0"},
     }
     return rpc_request("initialize", params, request_id=request_id, protocol=LEGACY_PROTOCOL)
+
+
+def parse_rpc_response(content_type: str, text: str) -> Any:
+    """The JSON-RPC response in a plain JSON answer or in an SSE stream (its last message)."""
+    if content_type.startswith("application/json"):
+        return json.loads(text)
+    messages = [
+        json.loads(line.removeprefix("data:").strip())
+        for line in text.splitlines()
+        if line.startswith("data:") and line.removeprefix("data:").strip()
+    ]
+    responses = [message for message in messages if "id" in message and "method" not in message]
+    if not responses:
+        raise AssertionError(f"no JSON-RPC response in the SSE stream: {text!r}")
+    return responses[-1]
+
+
+def post_rpc(
+    url: str, method: str, params: dict[str, Any], protocol: str, *, request_id: int = 1
+) -> httpx.Response:
+    """One JSON-RPC request, as ``protocol`` puts it on the wire, POSTed to ``url``."""
+    headers, body = rpc_request(method, params, request_id=request_id, protocol=protocol)
+    return httpx.post(url, headers=headers, content=body, timeout=30)
+
+
+def rpc_answer(response: httpx.Response) -> Any:
+    """The JSON-RPC response carried by a 200 answer (plain JSON or an SSE stream)."""
+    assert response.status_code == 200, response.text
+    return parse_rpc_response(response.headers.get("content-type", ""), response.text)

@@ -26,6 +26,12 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 MODULE = (sys.executable, "-m", PACKAGE)
 CONSOLE_SCRIPT = Path(sys.executable).with_name(SERVER_NAME)
 UVICORN = (sys.executable, "-m", "uvicorn", f"{PACKAGE}.app:app")
+# On PYTHONPATH, the suite's ``sitecustomize`` (and the ``tests`` package it imports) give the
+# servers these processes run the suite's tools (``tools.py``).
+SUITE_TOOLS_PATH = [str(Path(__file__).with_name("site")), str(Path(__file__).parents[2])]
+# For a child whose environment is otherwise minimal (the SDK's stdio client, as a desktop app
+# starts the server).
+SUITE_TOOLS_ENV = {"PYTHONPATH": os.pathsep.join(SUITE_TOOLS_PATH)}
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/mcp \(MCP SDK [^ ]+, stateless\)$")
 
 
@@ -33,6 +39,8 @@ def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any of the service's variables the developer may
     have exported, plus ``settings`` (``PORT="abc"`` and so on)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)}
+    inherited = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
+    env["PYTHONPATH"] = os.pathsep.join([*SUITE_TOOLS_PATH, *inherited])
 {% if cookiecutter.auth != "none" %}
     # The service refuses to start without its auth settings; tests that need them unset
     # pass an empty value or remove them.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -14,7 +13,15 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
-from .client import initialize_request, rpc_request
+from .client import (
+    PROTOCOLS,
+    initialize_request,
+    parse_rpc_response,
+    post_rpc,
+    rpc_answer,
+    rpc_request,
+)
+from .tools import ADD_CALL, SUITE_TOOLS
 
 
 class RunningServer:
@@ -60,21 +67,6 @@ class RunningServer:
         return parse_rpc_response(response.headers.get("content-type", ""), response.text)
 
 
-def parse_rpc_response(content_type: str, text: str) -> Any:
-    """The JSON-RPC response in a plain JSON answer or in an SSE stream (its last message)."""
-    if content_type.startswith("application/json"):
-        return json.loads(text)
-    messages = [
-        json.loads(line.removeprefix("data:").strip())
-        for line in text.splitlines()
-        if line.startswith("data:") and line.removeprefix("data:").strip()
-    ]
-    responses = [message for message in messages if "id" in message and "method" not in message]
-    if not responses:
-        raise AssertionError(f"no JSON-RPC response in the SSE stream: {text!r}")
-    return responses[-1]
-
-
 @contextmanager
 def serving(app: ASGIApp) -> Iterator[RunningServer]:
     server = RunningServer(app)
@@ -83,3 +75,15 @@ def serving(app: ASGIApp) -> Iterator[RunningServer]:
         yield server
     finally:
         server.stop()
+
+
+def assert_serves_mcp(base_url: str) -> None:
+    """``/healthz`` and a real MCP round trip, in every protocol revision, under ``base_url``."""
+    health = httpx.get(f"{base_url}/healthz", timeout=10)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    for protocol in PROTOCOLS:
+        listed = rpc_answer(post_rpc(f"{base_url}/mcp", "tools/list", {}, protocol))
+        assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
+        called = rpc_answer(post_rpc(f"{base_url}/mcp", "tools/call", ADD_CALL, protocol))
+        assert called["result"]["structuredContent"] == {"result": 5.0}, called

@@ -1,0 +1,95 @@
+"""The suite's own tools, so that the template's tests never call the team's.
+
+The request-path tests (guard, limits, protocol, shutdown, CLI, ...) need a quick tool and a
+slow tool with progress. They use these, which every server the tests start carries beside the
+team's: in this process through ``installed()`` (a fixture in ``conftest.py``), in the
+processes the tests start through ``site/sitecustomize.py`` (``processes.clean_environment``
+puts it on ``PYTHONPATH``). The team's ``tools.py`` is free to change: only its own tests
+(``tests/test_tools.py``) name its tools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import anyio
+from pydantic import Field
+
+from {{ cookiecutter.package_name }} import app
+from {{ cookiecutter.package_name }}.runtime.registry import Registry
+from {{ cookiecutter.package_name }}.runtime.sdk import Server, ToolContext, new_server
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.tools import register_tools
+
+QUICK = "suite_add"
+SLOW = "suite_wait"
+SUITE_TOOLS = (QUICK, SLOW)
+
+suite = Registry()
+
+
+@suite.tool(name=QUICK)
+async def suite_add(a: float, b: float) -> float:
+    """Add two numbers: a quick call whose answer proves the request went through."""
+    return a + b
+
+
+@suite.tool(name=SLOW)
+async def suite_wait(
+    seconds: Annotated[float, Field(ge=0, le=600, description="How long to wait.")],
+    ctx: ToolContext,
+    steps: Annotated[int, Field(ge=1, le=100, description="How many progress reports.")] = 5,
+) -> str:
+    """Wait, reporting progress at each step: a call that is in flight for a known time."""
+    for step in range(1, steps + 1):
+        await anyio.sleep(seconds / steps)
+        await ctx.report_progress(step, steps, f"step {step} of {steps}")
+    return waited_text(seconds, steps)
+
+
+def add_call(a: float = 2, b: float = 3) -> dict[str, Any]:
+    """The ``tools/call`` params for the quick tool; its answer is ``a + b``."""
+    return {"name": QUICK, "arguments": {"a": a, "b": b}}
+
+
+def wait_call(seconds: float, steps: int = 1) -> dict[str, Any]:
+    """The ``tools/call`` params for the slow tool; see ``waited_text`` for its answer."""
+    return {"name": SLOW, "arguments": {"seconds": seconds, "steps": steps}}
+
+
+def waited_text(seconds: float, steps: int) -> str:
+    """What the slow tool answers."""
+    return f"waited {seconds:g} seconds in {steps} steps"
+
+
+ADD_CALL = add_call()
+
+
+def register_with_suite_tools(server: Server) -> None:
+    """The team's registration, then the suite's tools."""
+    register_tools(server)
+    suite.register(server)
+
+
+def install() -> None:
+    """Make every server the app builds from now on carry the suite's tools."""
+    app.register_tools = register_with_suite_tools  # type: ignore[attr-defined]
+
+
+@contextmanager
+def installed() -> Iterator[None]:
+    """``install()`` for the length of the block."""
+    try:
+        install()
+        yield
+    finally:
+        app.register_tools = register_tools  # type: ignore[attr-defined]
+
+
+async def team_tool_names() -> list[str]:
+    """The names of the tools the team's ``register_tools`` adds, as a client lists them."""
+    server = new_server(Settings())
+    register_tools(server)
+    return sorted(tool.name for tool in await server.list_tools())
