@@ -41,9 +41,14 @@ def choose_auth(project: Path, package: str, auth: str) -> None:
     remove_paths(project, [f"tests/test_auth_{choice}.py" for choice in others])
 
 
+def remove_protocol_headers(project: Path, package: str) -> None:
+    """Remove the MCP 2026-07-28 header check, which 1.x (no such revision) never runs."""
+    remove_paths(project, [f"src/{package}/runtime/protocol_headers.py"])
+
+
 def remove_test_credentials(project: Path) -> None:
     """Remove the credentials every test presents; without auth there are none."""
-    remove_paths(project, ["tests/credentials.py"])
+    remove_paths(project, ["tests/support/credentials.py"])
 
 
 def remove_container(project: Path) -> None:
@@ -204,6 +209,8 @@ def main() -> int:
     answers = rendered_answers()
     project, package, auth = Path.cwd(), answers["package_name"], answers["auth"]
     choose_sdk_line(project, package, answers["mcp_sdk"])
+    if answers["mcp_sdk"] == "1.x":
+        remove_protocol_headers(project, package)
     choose_auth(project, package, auth)
     if auth == "none":
         remove_test_credentials(project)

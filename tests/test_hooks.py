@@ -308,10 +308,14 @@ AUTH_TESTS = {"bearer": "tests/test_auth_bearer.py", "oauth": "tests/test_auth_o
 def test_main_keeps_only_the_chosen_variants(
     auth: str, sdk: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The chosen line's and auth's variants become the modules; the rest, and their tests, go."""
+    """The chosen line's and auth's variants become the modules; the rest, and their tests, go.
+
+    1.x bakes also lose the MCP 2026-07-28 header check, which nothing on that line runs.
+    """
     variants = [f"{RUNTIME}/sdk-{line}.py" for line in ("2.x", "1.x")]
     variants += [f"{RUNTIME}/auth-{choice}.py" for choice in ("none", "bearer", "oauth")]
-    for path in [*variants, *AUTH_TESTS.values(), "tests/credentials.py"]:
+    variants.append(f"{RUNTIME}/protocol_headers.py")  # what 2.x serves and 1.x does not
+    for path in [*variants, *AUTH_TESTS.values(), "tests/support/credentials.py"]:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(f"# {Path(path).name}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -321,12 +325,13 @@ def test_main_keeps_only_the_chosen_variants(
     for _ in range(2):  # idempotent
         assert post_gen.main() == 0
     runtime = sorted(path.name for path in (tmp_path / RUNTIME).iterdir())
-    assert runtime == ["auth.py", "sdk.py"]
+    only_2x = ["protocol_headers.py"] if sdk == "2.x" else []
+    assert runtime == ["auth.py", *only_2x, "sdk.py"]
     assert (tmp_path / RUNTIME / "sdk.py").read_text("utf-8") == f"# sdk-{sdk}.py\n"
     assert (tmp_path / RUNTIME / "auth.py").read_text("utf-8") == f"# auth-{auth}.py\n"
     for option, test in AUTH_TESTS.items():
         assert (tmp_path / test).exists() == (option == auth), option
-    assert (tmp_path / "tests/credentials.py").exists() == (auth != "none")
+    assert (tmp_path / "tests/support/credentials.py").exists() == (auth != "none")
 
 
 def test_remove_paths_is_idempotent(tmp_path: Path) -> None:

@@ -23,8 +23,8 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 from .support.client import LEGACY_PROTOCOL, rpc_request
-from .support.logs import LogWatch
 from .support.credentials import OTHER_TOKEN, TOKEN
+from .support.logs import LogWatch
 from .support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,

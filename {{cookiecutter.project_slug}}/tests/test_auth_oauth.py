@@ -22,8 +22,8 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 from .support.client import LEGACY_PROTOCOL, rpc_request
-from .support.logs import LogWatch
 from .support.credentials import ISSUER, KEY, RESOURCE_URL, SCOPE, SigningKey
+from .support.logs import LogWatch
 from .support.processes import MODULE, clean_environment, run
 from .support.servers import RunningServer
 

@@ -18,7 +18,11 @@ from typing import Any
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
-from {{ cookiecutter.package_name }}.runtime.sdk import SDK_VERSION, Server, new_server
+from {{ cookiecutter.package_name }}.runtime.sdk import (
+    SDK_VERSION,
+    Server,
+    new_server,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tools import (
     register_tools,

@@ -19,7 +19,11 @@ from pydantic import Field
 
 from {{ cookiecutter.package_name }} import app
 from {{ cookiecutter.package_name }}.runtime.registry import Registry
-from {{ cookiecutter.package_name }}.runtime.sdk import Server, ToolContext, new_server
+from {{ cookiecutter.package_name }}.runtime.sdk import (
+    Server,
+    ToolContext,
+    new_server,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tools import register_tools
 

@@ -10,9 +10,9 @@ What it does, for POST requests (GET streams only get the listener handling belo
 * reads the whole body before the SDK sees the request, with a size limit (413, without
   reading the rest) and a deadline (408);
 * if the client leaves before its body is complete, logs one WARNING and never calls the SDK;
-* answers a body that is not one JSON-RPC message itself (400, see ``jsonrpc.py``), and, on a
-  line that serves MCP 2026-07-28, one whose protocol-version header disagrees with its body
-  (400, JSON-RPC -32020, see ``protocol_headers.py``);
+* answers a body that is not one JSON-RPC message itself (400, see ``jsonrpc.py``), and one
+  whose routing headers the SDK line's ``check_protocol_headers`` refuses (400, JSON-RPC
+  -32020; on 2.x, a protocol-version header that disagrees with the body);
 * once the body is read, gives the SDK a ``receive`` that hides a later disconnect until the
   SDK's response is finished, so its error path never writes to a closed stream. A client that
   leaves mid-response gets one WARNING; the rest of the response is dropped and the tool runs
@@ -34,15 +34,24 @@ import logging
 import math
 import secrets
 import time
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeAlias
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .jsonrpc import INVALID_REQUEST, RejectedRequest, error_body, parse_message
-from .protocol_headers import HEADER_MISMATCH, protocol_header_mismatch
+from .jsonrpc import (
+    HEADER_MISMATCH,
+    INVALID_REQUEST,
+    RejectedRequest,
+    error_body,
+    parse_message,
+)
 
 logger = logging.getLogger(__name__)
+
+# Why a request's headers disagree with its JSON-RPC message, or None when they agree.
+HeaderCheck: TypeAlias = Callable[[Scope, dict[str, Any]], str | None]
 
 # JSON-RPC methods whose response stream ends only when the client leaves.
 LONG_LIVED_METHODS: Final = frozenset({"subscriptions/listen"})
@@ -60,7 +69,7 @@ class DisconnectGuard:
         *,
         max_body_bytes: int,
         body_timeout: float,
-        modern_protocols: tuple[str, ...] = (),
+        check_headers: HeaderCheck | None = None,
     ) -> None:
         if max_body_bytes <= 0:
             raise ValueError(
@@ -73,8 +82,8 @@ class DisconnectGuard:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
-        # Handshake-free revisions the SDK serves; see protocol_headers.py.
-        self.modern_protocols = frozenset(modern_protocols)
+        # What the SDK leaves unchecked in the routing headers of its protocol revisions.
+        self.check_headers = check_headers
         self._too_large = error_body(
             INVALID_REQUEST, f"Request body too large: the limit is {max_body_bytes} bytes"
         )
@@ -174,8 +183,8 @@ class DisconnectGuard:
             logger.debug("request refused before the SDK: %s %s", rejected.status, rejected)
             await _send_response(send, rejected.status, rejected.response)
             return
-        if self.modern_protocols:
-            mismatch = protocol_header_mismatch(scope, rpc, self.modern_protocols)
+        if self.check_headers is not None:
+            mismatch = self.check_headers(scope, rpc)
             if mismatch is not None:
                 answer = error_body(HEADER_MISMATCH, mismatch, rpc.get("id"))
                 await _send_response(send, 400, answer)

@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from .auth import AuthSettings, protect
 from .guard import DisconnectGuard
 from .limits import RequestLimit
-from .sdk import MODERN_PROTOCOL_VERSIONS, Server, create_http_app, session_manager
+from .sdk import Server, check_protocol_headers, create_http_app, session_manager
 from .security import HeaderLimit, exposure_warning
 from .settings import ENV_PREFIX, SettingsError
 
@@ -54,7 +54,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
         mcp_app,
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
-        modern_protocols=MODERN_PROTOCOL_VERSIONS,
+        check_headers=check_protocol_headers,
     )
     app = Starlette(
         routes=[

@@ -14,6 +14,8 @@ from typing import Any, Final
 
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
+# MCP 2026-07-28: routing headers missing, duplicated or disagreeing with the body.
+HEADER_MISMATCH: Final = -32020
 
 
 class RejectedRequest(Exception):

@@ -13,24 +13,23 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.types import Scope
 
-# The JSON-RPC error for routing headers that are missing, duplicated or disagree with the body.
-HEADER_MISMATCH: Final = -32020
+# The handshake-free revisions this SDK serves.
+_MODERN: Final = frozenset(MODERN_PROTOCOL_VERSIONS)
 _PROTOCOL_VERSION_HEADER: Final = b"mcp-protocol-version"
 _PROTOCOL_VERSION_META_KEY: Final = "io.modelcontextprotocol/protocolVersion"
 
 
-def protocol_header_mismatch(
-    scope: Scope, message: dict[str, Any], modern_protocols: frozenset[str]
-) -> str | None:
+def protocol_header_mismatch(scope: Scope, message: dict[str, Any]) -> str | None:
     """Why the request's ``MCP-Protocol-Version`` header disagrees with ``message``, or None."""
     values = [value for name, value in scope["headers"] if name == _PROTOCOL_VERSION_HEADER]
-    if len(values) == 1 and values[0].decode("latin-1") in modern_protocols:
+    if len(values) == 1 and values[0].decode("latin-1") in _MODERN:
         return None
     declared = _declared_protocol(message)
     if len(values) > 1 and (
-        declared is not None or any(v.decode("latin-1") in modern_protocols for v in values)
+        declared is not None or any(v.decode("latin-1") in _MODERN for v in values)
     ):
         return "mcp-protocol-version header appears more than once"
     if declared is not None and (not values or values[0].decode("latin-1") != declared):

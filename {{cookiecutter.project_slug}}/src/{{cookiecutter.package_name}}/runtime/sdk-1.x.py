@@ -22,16 +22,17 @@ from starlette.applications import Starlette
 
 from .. import SERVER_NAME
 from .auth import AuthSettings, server_auth
+from .guard import HeaderCheck
 from .security import transport_security
 from .settings import ServiceSettings
 
 __all__ = [
-    "MODERN_PROTOCOL_VERSIONS",
     "SDK_LINE",
     "SDK_VERSION",
     "Server",
     "ToolContext",
     "ToolError",
+    "check_protocol_headers",
     "create_http_app",
     "new_server",
     "prepare_tool",
@@ -43,8 +44,8 @@ logger = logging.getLogger(__name__)
 
 SDK_LINE = "1.x"
 SDK_VERSION = version("mcp")
-# 1.x serves no handshake-free revision (MCP 2026-07-28), so the guard checks no such headers.
-MODERN_PROTOCOL_VERSIONS: tuple[str, ...] = ()
+# 1.x serves no handshake-free revision (MCP 2026-07-28): no routing headers to check.
+check_protocol_headers: HeaderCheck | None = None
 
 Server: TypeAlias = FastMCP[Any]
 ToolContext: TypeAlias = Context[Any, Any, Any]

@@ -15,21 +15,22 @@ from typing import Any, TypeAlias, TypeVar
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.types.version import MODERN_PROTOCOL_VERSIONS as SDK_MODERN_VERSIONS
 from starlette.applications import Starlette
 
 from .. import SERVER_NAME, __version__
 from .auth import AuthSettings, server_auth
+from .guard import HeaderCheck
+from .protocol_headers import protocol_header_mismatch
 from .security import transport_security
 from .settings import ServiceSettings
 
 __all__ = [
-    "MODERN_PROTOCOL_VERSIONS",
     "SDK_LINE",
     "SDK_VERSION",
     "Server",
     "ToolContext",
     "ToolError",
+    "check_protocol_headers",
     "create_http_app",
     "new_server",
     "prepare_tool",
@@ -39,9 +40,9 @@ __all__ = [
 
 SDK_LINE = "2.x"
 SDK_VERSION = version("mcp")
-# The handshake-free revisions (MCP 2026-07-28) this line serves: the guard checks the
-# protocol-version header of requests that declare one of them where the SDK does not.
-MODERN_PROTOCOL_VERSIONS: tuple[str, ...] = tuple(SDK_MODERN_VERSIONS)
+# This line serves MCP 2026-07-28: the guard checks the protocol-version header against the
+# body where the SDK does not.
+check_protocol_headers: HeaderCheck | None = protocol_header_mismatch
 
 Server: TypeAlias = MCPServer[Any]
 ToolContext: TypeAlias = Context[Any, Any]
