@@ -70,21 +70,27 @@ class GracefulServer(uvicorn.Server):
         AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        # uvicorn runs this signal handler on the event loop's thread.
-        loop = asyncio.get_running_loop()
+        # uvicorn installs this with signal.signal, so it runs between any two bytecodes of the
+        # loop's thread, even inside the event loop's own timer bookkeeping (scheduling a timer
+        # from here can corrupt it: "list changed size during iteration"). So it only sets
+        # uvicorn's flags and hands the rest to the loop, through its one signal-safe call.
+        second = self.should_exit
+        asyncio.get_running_loop().call_soon_threadsafe(self._begin_exit, sig, second)
+        super().handle_exit(sig, frame)
+
+    def _begin_exit(self, sig: int, second: bool) -> None:
         name = signal.Signals(sig).name
-        if self.should_exit:
+        if second:
             logger.warning("second %s: cutting the requests in flight short", name)
-            loop.call_soon(self.guard.cut_short)
+            self.guard.cut_short()
         else:
             logger.info(
                 "%s: finishing the requests in flight (at most %g s), refusing new ones",
                 name,
                 self.grace,
             )
-            loop.call_later(self.grace, self._grace_over)
-        super().handle_exit(sig, frame)
-        loop.call_soon(self.guard.drain)
+            asyncio.get_running_loop().call_later(self.grace, self._grace_over)
+        self.guard.drain()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await self._accept_queued_connections()
