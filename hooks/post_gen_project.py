@@ -28,10 +28,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+# Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses.
+LINE_ONLY = {
+    "2.x": ["src/{package}/runtime/protocol_headers.py", "tests/test_protocol_2026.py"],
+    "1.x": ["tests/test_protocol_2026_refused.py"],
+}
+
 
 def choose_sdk_line(project: Path, package: str, line: str) -> None:
-    """Keep the SDK seam of the chosen line (``runtime/sdk.py``); drop the other line's."""
+    """Keep the SDK seam of the chosen line (``runtime/sdk.py``); drop the other line's files."""
     choose_variant(project / "src" / package / "runtime", "sdk", line)
+    others = [path for other, paths in LINE_ONLY.items() if other != line for path in paths]
+    remove_paths(project, [path.format(package=package) for path in others])
 
 
 def choose_auth(project: Path, package: str, auth: str) -> None:
@@ -39,11 +47,6 @@ def choose_auth(project: Path, package: str, auth: str) -> None:
     choose_variant(project / "src" / package / "runtime", "auth", auth)
     others = [choice for choice in ("bearer", "oauth") if choice != auth]
     remove_paths(project, [f"tests/test_auth_{choice}.py" for choice in others])
-
-
-def remove_protocol_headers(project: Path, package: str) -> None:
-    """Remove the MCP 2026-07-28 header check, which 1.x (no such revision) never runs."""
-    remove_paths(project, [f"src/{package}/runtime/protocol_headers.py"])
 
 
 def remove_test_credentials(project: Path) -> None:
@@ -209,8 +212,6 @@ def main() -> int:
     answers = rendered_answers()
     project, package, auth = Path.cwd(), answers["package_name"], answers["auth"]
     choose_sdk_line(project, package, answers["mcp_sdk"])
-    if answers["mcp_sdk"] == "1.x":
-        remove_protocol_headers(project, package)
     choose_auth(project, package, auth)
     if auth == "none":
         remove_test_credentials(project)

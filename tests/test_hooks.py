@@ -310,11 +310,16 @@ def test_main_keeps_only_the_chosen_variants(
 ) -> None:
     """The chosen line's and auth's variants become the modules; the rest, and their tests, go.
 
-    1.x bakes also lose the MCP 2026-07-28 header check, which nothing on that line runs.
+    Each line also keeps only its own MCP 2026-07-28 files: 2.x's header check and tests, or
+    1.x's tests of how it refuses that revision.
     """
     variants = [f"{RUNTIME}/sdk-{line}.py" for line in ("2.x", "1.x")]
     variants += [f"{RUNTIME}/auth-{choice}.py" for choice in ("none", "bearer", "oauth")]
-    variants.append(f"{RUNTIME}/protocol_headers.py")  # what 2.x serves and 1.x does not
+    line_only = {
+        "2.x": [f"{RUNTIME}/protocol_headers.py", "tests/test_protocol_2026.py"],
+        "1.x": ["tests/test_protocol_2026_refused.py"],
+    }
+    variants += [path for paths in line_only.values() for path in paths]
     for path in [*variants, *AUTH_TESTS.values(), "tests/support/credentials.py"]:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(f"# {Path(path).name}\n", encoding="utf-8")
@@ -329,6 +334,9 @@ def test_main_keeps_only_the_chosen_variants(
     assert runtime == ["auth.py", *only_2x, "sdk.py"]
     assert (tmp_path / RUNTIME / "sdk.py").read_text("utf-8") == f"# sdk-{sdk}.py\n"
     assert (tmp_path / RUNTIME / "auth.py").read_text("utf-8") == f"# auth-{auth}.py\n"
+    for line, paths in line_only.items():
+        for path in paths:
+            assert (tmp_path / path).exists() == (line == sdk), path
     for option, test in AUTH_TESTS.items():
         assert (tmp_path / test).exists() == (option == auth), option
     assert (tmp_path / "tests/support/credentials.py").exists() == (auth != "none")

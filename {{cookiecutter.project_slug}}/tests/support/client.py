@@ -16,7 +16,7 @@ Together with the package's ``sdk.py``, this is all that differs between the SDK
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
@@ -248,3 +248,59 @@ def rpc_answer(response: httpx.Response) -> Any:
     """The JSON-RPC response carried by a 200 answer (plain JSON or an SSE stream)."""
     assert response.status_code == 200, response.text
     return parse_rpc_response(response.headers.get("content-type", ""), response.text)
+
+
+# Requests as header lines (duplicates allowed) and a body, for tests that break them on purpose.
+VERSION_META_KEY = "io.modelcontextprotocol/protocolVersion"
+Headers = list[tuple[str, str]]
+Mutation = Callable[[Headers, dict[str, Any]], Headers]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP status and the JSON-RPC message that came with it."""
+
+    status: int
+    message: dict[str, Any]
+
+
+def stateless_request(
+    method: str, params: dict[str, Any], *, request_id: int = 7
+) -> tuple[Headers, dict[str, Any]]:
+    """A 2026-07-28 request as a list of header lines (duplicates allowed) and a body."""
+    headers, body = rpc_request(method, params, request_id=request_id, protocol=STATELESS_PROTOCOL)
+    return list(headers.items()), json.loads(body)
+
+
+def send(url: str, headers: Headers, body: dict[str, Any]) -> Answer:
+    """POST a request given as header lines and a body; the status and the JSON-RPC answer."""
+    response = httpx.post(url, headers=headers, content=json.dumps(body), timeout=30)
+    content_type = response.headers.get("content-type", "")
+    return Answer(response.status_code, parse_rpc_response(content_type, response.text))
+
+
+def without(name: str) -> Mutation:
+    return lambda headers, body: [(key, value) for key, value in headers if key != name]
+
+
+def replaced(name: str, value: str) -> Mutation:
+    return lambda headers, body: [*without(name)(headers, body), (name, value)]
+
+
+def added(name: str, value: str) -> Mutation:
+    return lambda headers, body: [*headers, (name, value)]
+
+
+def version_first(value: str) -> Mutation:
+    """A second protocol-version header, placed before the right one."""
+    return lambda headers, body: [("mcp-protocol-version", value), *headers]
+
+
+def declaring(version: str) -> Mutation:
+    """Leave the headers alone; make the body's ``_meta`` declare another version."""
+
+    def mutate(headers: Headers, body: dict[str, Any]) -> Headers:
+        body["params"]["_meta"][VERSION_META_KEY] = version
+        return headers
+
+    return mutate
