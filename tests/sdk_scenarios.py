@@ -22,9 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path.cwd()))  # the baked project's `tests` package
 
-from tests import rawhttp
-from tests.client import LEGACY_PROTOCOL, STATELESS_PROTOCOL, rpc_request
-from tests.servers import serving
+from tests.support import rawhttp
+from tests.support.client import LEGACY_PROTOCOL, STATELESS_PROTOCOL, rpc_request
+from tests.support.servers import serving
 
 ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
 SLOW_CALL = {"name": "long_task", "arguments": {"seconds": 0.6, "steps": 3}}
@@ -127,14 +127,14 @@ SCENARIOS = [
 def measure(package: str, scenario: Scenario, guarded: bool) -> dict[str, Any]:
     """Run one scenario against a fresh bare or guarded server; return what happened."""
     app_module = importlib.import_module(f"{package}.app")
-    sdk = importlib.import_module(f"{package}.sdk")
+    sdk = importlib.import_module(f"{package}.runtime.sdk")
     settings = importlib.import_module(f"{package}.settings").Settings(
         json_response=scenario.json_response
     )
     if guarded:
         app = app_module.create_app(settings)
     else:
-        app = sdk.create_http_app(sdk.create_server(settings), settings)
+        app = sdk.create_http_app(app_module.create_server(settings), settings)
     recorder = Recorder()
     root = logging.getLogger()
     root.addHandler(recorder)

@@ -190,7 +190,7 @@ def test_workflow_tests_the_lowest_and_newest_mcp_of_the_line(baked: Baked) -> N
     assert "schedule" in workflow[True]
     commands = [step.get("run", "") for step in job["steps"]]
     assert "pip install -e '.[dev]' \"$MCP\"" in commands
-    assert {"pre-commit run --all-files --show-diff-on-failure", "pytest"} <= set(commands)
+    assert {"pre-commit run --all-files --show-diff-on-failure", "pytest --cov"} <= set(commands)
 
 
 def test_dependabot_groups_the_mcp_sdk(baked: Baked) -> None:

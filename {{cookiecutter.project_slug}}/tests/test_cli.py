@@ -7,9 +7,10 @@ the service really listens, every stderr line is one formatted log record, a bad
 busy port is one readable line and a non-zero exit (never a traceback), and SIGTERM (what
 container runtimes send) stops the process promptly and cleanly.
 
-Every process is started through the ``launch`` fixture, which kills whatever is still running
-when the test ends, and its output is drained by background threads so a full pipe can never
-block the server.
+What needs no process (help, version, a bad setting on the command line) is checked by calling
+the command's ``main`` directly. Every process is started through the ``launch`` fixture (or
+``run``), which kills whatever is still running when the test ends, and its output is drained
+by background threads so a full pipe can never block the server.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
+from {{ cookiecutter.package_name }}.runtime.cli import main
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 
 from .support.client import PROTOCOLS, rpc_request
@@ -59,6 +61,7 @@ def terminate(process: Process) -> int:
 UVICORN_CLEAN_STOP_CODES = (0, -signal.SIGTERM)
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("command", [MODULE, (CONSOLE_SCRIPT,)], ids=["python-m", "console-script"])
 def test_serves_on_a_free_port_logs_one_line_per_record_and_stops_on_sigterm(
     launch: Callable[..., Process], command: tuple[str | Path, ...]
@@ -82,6 +85,7 @@ def test_serves_on_a_free_port_logs_one_line_per_record_and_stops_on_sigterm(
     assert process.stdout == [], process.output()
 
 
+@pytest.mark.process
 def test_uvicorn_entry_point_serves_the_app_from_the_environment(
     launch: Callable[..., Process],
 ) -> None:
@@ -101,11 +105,7 @@ def test_uvicorn_entry_point_serves_the_app_from_the_environment(
     assert "Traceback" not in "\n".join(process.stderr), process.output()
 
 
-def test_a_flag_overrides_an_invalid_environment_value(launch: Callable[..., Process]) -> None:
-    process = launch(*MODULE, "--port", "0", env=clean_environment(PORT="abc"))
-    process.wait_for_stderr(LISTENING)
-
-
+@pytest.mark.process
 def test_sigint_stops_cleanly_without_a_traceback(launch: Callable[..., Process]) -> None:
     process = launch(*MODULE, "--port", "0")
     process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
@@ -115,52 +115,50 @@ def test_sigint_stops_cleanly_without_a_traceback(launch: Callable[..., Process]
     assert code == 0, process.output()
 
 
-def test_help_describes_the_flags_and_the_environment() -> None:
-    result = run(*MODULE, "--help")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"usage: {SERVER_NAME} ")
-    for flag in ("--host", "--port", "--log-level", "--version"):
-        assert flag in result.stdout
-    assert f"{ENV_PREFIX}*" in result.stdout
-    assert result.stderr == ""
+def test_help_describes_the_flags_and_the_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"usage: {SERVER_NAME} ")
+    for flag in ("--host", "--port", "--log-level", "--workers", "--transport", "--version"):
+        assert flag in out
+    assert f"{ENV_PREFIX}*" in out
+    assert err == ""
 
 
-def test_version_prints_name_and_version() -> None:
-    result = run(CONSOLE_SCRIPT, "--version")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"{SERVER_NAME} {__version__}"
+def test_version_prints_name_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"{SERVER_NAME} {__version__}"
 
 
-def test_an_invalid_flag_is_an_argparse_usage_error() -> None:
-    result = run(*MODULE, "--log-level", "nope")
-    assert result.returncode == 2
-    assert result.stderr.startswith(f"usage: {SERVER_NAME} ")
-    last_line = result.stderr.rstrip().splitlines()[-1]
-    assert last_line.startswith(f"{SERVER_NAME}: error: argument --log-level: invalid choice: ")
-    assert "'nope'" in last_line
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-
-
-def test_an_out_of_range_port_flag_names_the_flag() -> None:
-    result = run(*MODULE, "--port", "70000")
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [
+def test_an_out_of_range_port_flag_is_one_line_naming_the_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--port", "70000"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
         f"{SERVER_NAME}: error: invalid setting --port=70000: "
         "Input should be less than or equal to 65535"
     ]
 
 
-@pytest.mark.parametrize(
-    "command",
-    [(CONSOLE_SCRIPT,), MODULE, (*UVICORN, "--port", "0")],
-    ids=["console-script", "python-m", "uvicorn"],
-)
-def test_an_invalid_environment_value_is_one_line_and_a_failure(
-    command: tuple[str | Path, ...],
+def test_an_invalid_environment_value_is_one_line_naming_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """However the service is started, a bad variable is named in one line, not a traceback."""
-    result = run(*command, env=clean_environment(PORT="abc"))
+    monkeypatch.setenv(f"{ENV_PREFIX}PORT", "abc")
+    assert main([]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"{SERVER_NAME}: error: invalid setting {ENV_PREFIX}PORT='abc': ")
+
+
+@pytest.mark.process
+def test_under_uvicorn_an_invalid_environment_value_is_one_line_and_a_failure() -> None:
+    """The uvicorn entry point reads the environment itself, and must fail the same way."""
+    result = run(*UVICORN, "--port", "0", env=clean_environment(PORT="abc"))
     assert result.returncode != 0
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
@@ -169,6 +167,7 @@ def test_an_invalid_environment_value_is_one_line_and_a_failure(
     assert result.stdout == ""
 
 
+@pytest.mark.process
 def test_a_port_in_use_is_one_clear_line_and_exit_1() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]

@@ -121,12 +121,12 @@ def test_every_accepted_connection_has_tcp_nodelay() -> None:
         sock.close()
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
-    "command",
-    [(CONSOLE_SCRIPT,), MODULE, UVICORN],
-    ids=["console-script", "python-m", "uvicorn"],
+    ("command", "json_response"),
+    [((CONSOLE_SCRIPT,), "false"), (MODULE, "true"), (UVICORN, "false"), (UVICORN, "true")],
+    ids=["console-script-sse", "python-m-json", "uvicorn-sse", "uvicorn-json"],
 )
-@pytest.mark.parametrize("json_response", ["false", "true"], ids=["sse", "json"])
 def test_sequential_calls_over_one_connection_take_milliseconds(
     launch: Callable[..., Process], command: tuple[str | Path, ...], json_response: str
 ) -> None:
@@ -147,6 +147,7 @@ def test_sequential_calls_over_one_connection_take_milliseconds(
 # -- deadlines for request heads and idle connections ------------------------------------------
 
 
+@pytest.mark.process
 def test_silent_and_trickling_connections_are_closed_at_the_header_timeout(
     launch: Callable[..., Process],
 ) -> None:
@@ -179,6 +180,7 @@ def test_silent_and_trickling_connections_are_closed_at_the_header_timeout(
     ), process.output()
 
 
+@pytest.mark.process
 def test_a_kept_alive_connection_is_closed_when_idle_and_a_second_head_has_a_deadline(
     launch: Callable[..., Process],
 ) -> None:
@@ -196,6 +198,7 @@ def test_a_kept_alive_connection_is_closed_when_idle_and_a_second_head_has_a_dea
     assert closed_by_server(slow.sock, 5).startswith(b"HTTP/1.1 408 ")
 
 
+@pytest.mark.process
 def test_thousands_of_stalled_connections_do_not_lock_out_a_real_client(
     launch: Callable[..., Process],
 ) -> None:
@@ -236,6 +239,7 @@ def test_thousands_of_stalled_connections_do_not_lock_out_a_real_client(
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+@pytest.mark.process
 def test_over_the_limit_of_requests_in_flight_the_answer_is_503_with_a_json_rpc_error(
     launch: Callable[..., Process],
 ) -> None:
@@ -298,6 +302,7 @@ def serving_worker(workers: list[int], client_port: int) -> int | None:
     return None
 
 
+@pytest.mark.process
 def test_two_workers_share_the_port_and_both_answer(
     two_workers: tuple[Process, int, list[int]],
 ) -> None:
@@ -315,6 +320,7 @@ def test_two_workers_share_the_port_and_both_answer(
     assert seen == set(workers)
 
 
+@pytest.mark.process
 def test_sigterm_drains_every_worker_and_the_call_in_flight_completes(
     two_workers: tuple[Process, int, list[int]],
 ) -> None:

@@ -10,7 +10,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -26,15 +26,17 @@ from .support import rawhttp
 {% endif %}
 from .support.client import PROTOCOLS, rpc_request
 from .support.logs import GUARD_LOGGER, LogWatch
-from .support.servers import RunningServer
+from .support.servers import RunningServer, serving
 from .support.tools import QUICK
 
 ADD = {"name": QUICK, "arguments": {"a": 20, "b": 22}}
 
 
-@pytest.fixture
-def json_server(serve: Callable[..., RunningServer]) -> RunningServer:
-    return serve(create_app(Settings(json_response=True)))
+@pytest.fixture(scope="module")
+def json_server() -> Iterator[RunningServer]:
+    """The service answering with plain JSON, shared by the module's tests."""
+    with serving(create_app(Settings(json_response=True))) as running:
+        yield running
 
 
 def assert_still_serving(server: RunningServer) -> None:

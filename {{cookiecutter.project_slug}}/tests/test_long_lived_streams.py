@@ -23,6 +23,8 @@ from .support import rawhttp
 from .support.client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
 from .support.processes import MODULE, Process, service_port
 
+pytestmark = pytest.mark.process
+
 PROMPT_EXIT_SECONDS = 5.0
 
 

@@ -83,6 +83,7 @@ def test_the_readme_configures_stdio_and_http_in_both_shapes() -> None:
         assert names == [SERVER_NAME], block
 
 
+@pytest.mark.process
 @pytest.mark.anyio
 @pytest.mark.parametrize(("key", "entry"), STDIO, ids=[key for key, _ in STDIO])
 async def test_a_stdio_config_starts_the_server(
@@ -132,6 +133,7 @@ def test_an_http_config_reaches_the_server(
 {% endif %}
 
 
+@pytest.mark.process
 def test_the_python_example_prints_the_sum(server: RunningServer) -> None:
     (example,) = [block for block in code_blocks("python") if "asyncio.run(main())" in block]
     assert DOCUMENTED_URL in example

@@ -137,6 +137,7 @@ def start(launch: Callable[..., Process], **settings: str) -> tuple[Process, str
     return process, f"http://127.0.0.1:{port}"
 
 
+@pytest.mark.process
 def test_headers_over_the_limit_get_431(launch: Callable[..., Process]) -> None:
     _, base_url = start(launch, MAX_HEADER_BYTES="4096")
     padded = httpx.get(f"{base_url}/healthz", headers={"x-padding": "a" * 5000}, timeout=10)
@@ -145,6 +146,7 @@ def test_headers_over_the_limit_get_431(launch: Callable[..., Process]) -> None:
     assert httpx.get(f"{base_url}/healthz", timeout=10).status_code == 200
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("trusted", "logged_client"),
     [("127.0.0.1", "203.0.113.9"), ("192.0.2.1", "127.0.0.1")],

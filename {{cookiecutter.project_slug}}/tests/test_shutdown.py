@@ -23,6 +23,8 @@ from .support.client import PROTOCOLS, rpc_request
 from .support.processes import MODULE, Process, clean_environment, service_port
 from .support.tools import QUICK, SLOW
 
+pytestmark = pytest.mark.process
+
 
 class InFlightCall:
     """A slow call on its own connection, read to the end in a background thread."""

@@ -40,6 +40,8 @@ from .support.processes import (
 )
 from .support.tools import QUICK, SLOW, SUITE_TOOLS
 
+pytestmark = pytest.mark.process
+
 STDIO_ARGS = ["--transport", "stdio"]
 
 
