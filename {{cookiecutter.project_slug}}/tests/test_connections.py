@@ -20,7 +20,6 @@ import re
 import resource
 import signal
 import socket
-import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -141,7 +140,10 @@ def test_sequential_calls_over_one_connection_take_milliseconds(
         call_add(connection, request_id)
         timings.append((time.perf_counter() - started) * 1000)
     connection.close()
-    assert statistics.median(timings) < STALL_MS, f"median {statistics.median(timings):.1f} ms"
+    # With the stall, every call after the connection's first few (Linux acknowledges those at
+    # once) waits for a delayed ACK; without it, most calls take a few ms even on a busy machine.
+    quick = sorted(timings[10:])[len(timings[10:]) // 5]
+    assert quick < STALL_MS, f"a fifth of the calls took over {quick:.1f} ms: {timings}"
 
 
 # -- deadlines for request heads and idle connections ------------------------------------------
