@@ -36,8 +36,12 @@ LINE_ONLY = {
 
 
 def choose_sdk_line(project: Path, package: str, line: str) -> None:
-    """Keep the SDK seam of the chosen line (``runtime/sdk.py``); drop the other line's files."""
+    """Keep the chosen line's SDK seams and files; drop the other line's.
+
+    The seams are ``runtime/sdk.py`` and the tests' ``support/sdk_client.py``.
+    """
     choose_variant(project / "src" / package / "runtime", "sdk", line)
+    choose_variant(project / "tests" / "support", "sdk_client", line)
     others = [path for other, paths in LINE_ONLY.items() if other != line for path in paths]
     remove_paths(project, [path.format(package=package) for path in others])
 

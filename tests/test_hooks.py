@@ -315,6 +315,7 @@ def test_main_keeps_only_the_chosen_variants(
     """
     variants = [f"{RUNTIME}/sdk-{line}.py" for line in ("2.x", "1.x")]
     variants += [f"{RUNTIME}/auth-{choice}.py" for choice in ("none", "bearer", "oauth")]
+    variants += [f"tests/support/sdk_client-{line}.py" for line in ("2.x", "1.x")]
     line_only = {
         "2.x": [f"{RUNTIME}/protocol_headers.py", "tests/test_protocol_2026.py"],
         "1.x": ["tests/test_protocol_2026_refused.py"],
@@ -334,6 +335,10 @@ def test_main_keeps_only_the_chosen_variants(
     assert runtime == ["auth.py", *only_2x, "sdk.py"]
     assert (tmp_path / RUNTIME / "sdk.py").read_text("utf-8") == f"# sdk-{sdk}.py\n"
     assert (tmp_path / RUNTIME / "auth.py").read_text("utf-8") == f"# auth-{auth}.py\n"
+    support = sorted(path.name for path in (tmp_path / "tests/support").iterdir())
+    assert support == ["credentials.py", "sdk_client.py"] if auth != "none" else ["sdk_client.py"]
+    client = (tmp_path / "tests/support/sdk_client.py").read_text("utf-8")
+    assert client == f"# sdk_client-{sdk}.py\n"
     for line, paths in line_only.items():
         for path in paths:
             assert (tmp_path / path).exists() == (line == sdk), path

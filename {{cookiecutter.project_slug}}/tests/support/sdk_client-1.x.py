@@ -1,0 +1,108 @@
+"""What the tests' clients do that depends on the SDK line: this bake runs on 1.x.
+
+Together with the package's ``runtime/sdk.py``, this is what differs between the SDK lines.
+1.x speaks the handshake-era revisions only (up to 2025-11-25).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+{% if cookiecutter.auth != "none" %}
+from mcp.shared._httpx_utils import create_mcp_http_client
+{% endif %}
+from mcp.shared.memory import create_connected_server_and_client_session
+
+from {{ cookiecutter.package_name }}.runtime.sdk import Server
+{% if cookiecutter.auth != "none" %}
+
+from . import credentials
+{% endif %}
+
+Session = ClientSession
+# The wire protocols a raw-HTTP test can speak to this server.
+PROTOCOLS = ("2025-06-18",)
+MODERN_PROTOCOL: str | None = None
+# The JSON-RPC error for a method the server does not know (server/discover): 1.x validates
+# requests against its method list and answers "Invalid request parameters", not -32601.
+UNKNOWN_METHOD_ERROR = -32602
+# The first SDK release that sends progress notifications from a stateless server
+# (mcp 1.26 to 1.28 drop them silently).
+STATELESS_PROGRESS_SINCE = (1, 29)
+
+
+class ProgressCallback(Protocol):
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    text: str
+    structured: dict[str, Any] | None
+    is_error: bool
+
+
+@asynccontextmanager
+async def in_memory(server: Server) -> AsyncIterator[Session]:
+    """A client connected to ``server`` in-process, without HTTP."""
+    async with create_connected_server_and_client_session(server) as session:
+        yield session
+
+
+@asynccontextmanager
+async def over_http(url: str) -> AsyncIterator[Session]:
+    """A client speaking streamable HTTP to ``url``, the way a real MCP client does."""
+{% if cookiecutter.auth != "none" %}
+    http_client = create_mcp_http_client(headers=credentials.headers())
+    async with (
+        http_client,
+        streamable_http_client(url, http_client=http_client) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+{% else %}
+    async with (
+        streamable_http_client(url) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+{% endif %}
+        await session.initialize()
+        yield session
+
+
+@asynccontextmanager
+async def over_stdio(
+    command: str, args: list[str], env: dict[str, str], errlog: TextIO
+) -> AsyncIterator[Session]:
+    """A client that starts the server as its child process and talks over stdin/stdout.
+
+    The child's environment is the SDK's minimal default (PATH, HOME, ...) plus ``env``, as a
+    desktop client starts it; its stderr goes to ``errlog``.
+    """
+    params = StdioServerParameters(command=command, args=args, env=env)
+    async with (
+        stdio_client(params, errlog=errlog) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def list_tool_names(session: Session) -> list[str]:
+    return sorted(tool.name for tool in (await session.list_tools()).tools)
+
+
+async def call_tool(
+    session: Session,
+    name: str,
+    arguments: dict[str, Any],
+    on_progress: ProgressCallback | None = None,
+) -> ToolOutcome:
+    result = await session.call_tool(name, arguments, progress_callback=on_progress)
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    return ToolOutcome(text, result.structuredContent, result.isError)

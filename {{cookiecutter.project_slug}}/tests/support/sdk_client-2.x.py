@@ -1,0 +1,95 @@
+"""What the tests' clients do that depends on the SDK line: this bake runs on 2.x.
+
+Together with the package's ``runtime/sdk.py``, this is what differs between the SDK lines.
+2.x speaks MCP 2026-07-28 (stateless: no handshake, headers that name the method) as well as
+the handshake-era revisions, so the tests speak both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+{% if cookiecutter.auth != "none" %}
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+{% endif %}
+
+from {{ cookiecutter.package_name }}.runtime.sdk import Server
+{% if cookiecutter.auth != "none" %}
+
+from . import credentials
+{% endif %}
+
+Session = Client
+# The wire protocols a raw-HTTP test can speak to this server.
+PROTOCOLS = ("2025-06-18", "2026-07-28")
+MODERN_PROTOCOL: str | None = "2026-07-28"
+# The JSON-RPC error for a method the server does not know (server/discover before 2026-07-28).
+UNKNOWN_METHOD_ERROR = -32601
+# The first SDK release that sends progress notifications from a stateless server.
+STATELESS_PROGRESS_SINCE = (2, 0)
+
+
+class ProgressCallback(Protocol):
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    text: str
+    structured: dict[str, Any] | None
+    is_error: bool
+
+
+@asynccontextmanager
+async def in_memory(server: Server) -> AsyncIterator[Session]:
+    """A client connected to ``server`` in-process, without HTTP."""
+    async with Client(server) as client:
+        yield client
+
+
+@asynccontextmanager
+async def over_http(url: str) -> AsyncIterator[Session]:
+    """A client speaking streamable HTTP to ``url``, the way a real MCP client does."""
+{% if cookiecutter.auth != "none" %}
+    http_client = create_mcp_http_client(headers=credentials.headers())
+    async with http_client, Client(streamable_http_client(url, http_client=http_client)) as client:
+        yield client
+{% else %}
+    async with Client(url) as client:
+        yield client
+{% endif %}
+
+
+@asynccontextmanager
+async def over_stdio(
+    command: str, args: list[str], env: dict[str, str], errlog: TextIO
+) -> AsyncIterator[Session]:
+    """A client that starts the server as its child process and talks over stdin/stdout.
+
+    The child's environment is the SDK's minimal default (PATH, HOME, ...) plus ``env``, as a
+    desktop client starts it; its stderr goes to ``errlog``.
+    """
+    params = StdioServerParameters(command=command, args=args, env=env)
+    async with Client(stdio_client(params, errlog=errlog)) as client:
+        yield client
+
+
+async def list_tool_names(session: Session) -> list[str]:
+    return sorted(tool.name for tool in (await session.list_tools()).tools)
+
+
+async def call_tool(
+    session: Session,
+    name: str,
+    arguments: dict[str, Any],
+    on_progress: ProgressCallback | None = None,
+) -> ToolOutcome:
+    result = await session.call_tool(name, arguments, progress_callback=on_progress)
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    return ToolOutcome(text, result.structured_content, result.is_error)
