@@ -46,6 +46,7 @@ from .support.processes import (
     UVICORN,
     Process,
     clean_environment,
+    untraced,
 )
 from .support.tools import ADD_CALL, SLOW
 
@@ -129,7 +130,8 @@ def test_every_accepted_connection_has_tcp_nodelay() -> None:
 def test_sequential_calls_over_one_connection_take_milliseconds(
     launch: Callable[..., Process], command: tuple[str | Path, ...], json_response: str
 ) -> None:
-    process = launch(*command, "--port", "0", env=clean_environment(JSON_RESPONSE=json_response))
+    env = untraced(clean_environment(JSON_RESPONSE=json_response))
+    process = launch(*command, "--port", "0", env=env)
     pattern = UVICORN_RUNNING if command == UVICORN else LISTENING
     port = int(process.wait_for_stderr(pattern).group(1))
     process.wait_for_stderr(STARTED)

@@ -35,6 +35,12 @@ SUITE_TOOLS_ENV = {"PYTHONPATH": os.pathsep.join(SUITE_TOOLS_PATH)}
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/mcp \(MCP SDK [^ ]+, stateless\)$")
 
 
+def untraced(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without what makes a child measure its coverage (``pytest --cov``), for tests
+    that time the service: a line tracer makes every call several times slower."""
+    return {name: value for name, value in env.items() if not name.startswith("COVERAGE_")}
+
+
 def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any of the service's variables the developer may
     have exported, plus ``settings`` (``PORT="abc"`` and so on)."""

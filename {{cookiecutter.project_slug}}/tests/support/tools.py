@@ -35,8 +35,11 @@ suite = Registry()
 
 
 @suite.tool(name=QUICK)
-async def suite_add(a: float, b: float) -> float:
-    """Add two numbers: a quick call whose answer proves the request went through."""
+def suite_add(a: float, b: float) -> float:
+    """Add two numbers: a quick call whose answer proves the request went through.
+
+    A plain function, where the slow tool is a coroutine: the SDK runs both kinds.
+    """
     return a + b
 
 
