@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -25,14 +25,11 @@ from .sdk_client import (
     PROTOCOLS,
     STATELESS_PROGRESS_SINCE,
     UNKNOWN_METHOD_ERROR,
-    ProgressCallback,
     Session,
-    ToolOutcome,
-    call_tool,
     in_memory,
-    list_tool_names,
     over_http,
     over_stdio,
+    result_fields,
 )
 
 __all__ = [
@@ -80,6 +77,34 @@ requires_stateless_progress = pytest.mark.skipif(
     tuple(int(part) for part in SDK_VERSION.split(".")[:2]) < STATELESS_PROGRESS_SINCE,
     reason=f"mcp {SDK_VERSION} sends no progress notifications in stateless mode",
 )
+
+
+class ProgressCallback(Protocol):
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """What a tool call gave the client: its text, its structured content, whether an error."""
+
+    text: str
+    structured: dict[str, Any] | None
+    is_error: bool
+
+
+async def list_tool_names(session: Session) -> list[str]:
+    return sorted(tool.name for tool in (await session.list_tools()).tools)
+
+
+async def call_tool(
+    session: Session,
+    name: str,
+    arguments: dict[str, Any],
+    on_progress: ProgressCallback | None = None,
+) -> ToolOutcome:
+    result = await session.call_tool(name, arguments, progress_callback=on_progress)
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    return ToolOutcome(text, *result_fields(result))
 
 
 def rpc_request(

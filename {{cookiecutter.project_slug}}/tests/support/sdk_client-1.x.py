@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -18,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 {% endif %}
 from mcp.shared.memory import create_connected_server_and_client_session
+from mcp.types import CallToolResult
 
 from {{ cookiecutter.package_name }}.runtime.sdk import Server
 {% if cookiecutter.auth != "none" %}
@@ -35,17 +35,6 @@ UNKNOWN_METHOD_ERROR = -32602
 # The first SDK release that sends progress notifications from a stateless server
 # (mcp 1.26 to 1.28 drop them silently).
 STATELESS_PROGRESS_SINCE = (1, 29)
-
-
-class ProgressCallback(Protocol):
-    async def __call__(self, progress: float, total: float | None, message: str | None) -> None: ...
-
-
-@dataclass(frozen=True)
-class ToolOutcome:
-    text: str
-    structured: dict[str, Any] | None
-    is_error: bool
 
 
 @asynccontextmanager
@@ -93,16 +82,6 @@ async def over_stdio(
         yield session
 
 
-async def list_tool_names(session: Session) -> list[str]:
-    return sorted(tool.name for tool in (await session.list_tools()).tools)
-
-
-async def call_tool(
-    session: Session,
-    name: str,
-    arguments: dict[str, Any],
-    on_progress: ProgressCallback | None = None,
-) -> ToolOutcome:
-    result = await session.call_tool(name, arguments, progress_callback=on_progress)
-    text = "".join(getattr(block, "text", "") for block in result.content)
-    return ToolOutcome(text, result.structuredContent, result.isError)
+def result_fields(result: CallToolResult) -> tuple[dict[str, Any] | None, bool]:
+    """A tool call's structured content and error flag, by this line's field names."""
+    return result.structuredContent, result.isError

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -18,6 +17,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 {% endif %}
+from mcp.types import CallToolResult
 
 from {{ cookiecutter.package_name }}.runtime.sdk import Server
 {% if cookiecutter.auth != "none" %}
@@ -33,17 +33,6 @@ MODERN_PROTOCOL: str | None = "2026-07-28"
 UNKNOWN_METHOD_ERROR = -32601
 # The first SDK release that sends progress notifications from a stateless server.
 STATELESS_PROGRESS_SINCE = (2, 0)
-
-
-class ProgressCallback(Protocol):
-    async def __call__(self, progress: float, total: float | None, message: str | None) -> None: ...
-
-
-@dataclass(frozen=True)
-class ToolOutcome:
-    text: str
-    structured: dict[str, Any] | None
-    is_error: bool
 
 
 @asynccontextmanager
@@ -80,16 +69,6 @@ async def over_stdio(
         yield client
 
 
-async def list_tool_names(session: Session) -> list[str]:
-    return sorted(tool.name for tool in (await session.list_tools()).tools)
-
-
-async def call_tool(
-    session: Session,
-    name: str,
-    arguments: dict[str, Any],
-    on_progress: ProgressCallback | None = None,
-) -> ToolOutcome:
-    result = await session.call_tool(name, arguments, progress_callback=on_progress)
-    text = "".join(getattr(block, "text", "") for block in result.content)
-    return ToolOutcome(text, result.structured_content, result.is_error)
+def result_fields(result: CallToolResult) -> tuple[dict[str, Any] | None, bool]:
+    """A tool call's structured content and error flag, by this line's field names."""
+    return result.structured_content, result.is_error
