@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
 from .client import (
+    HTTP,
     PROTOCOLS,
     initialize_request,
     parse_rpc_response,
@@ -56,13 +56,13 @@ class RunningServer:
     ) -> Any:
         """One JSON-RPC request over HTTP; returns the JSON-RPC response (JSON or SSE answer)."""
         headers, body = rpc_request(method, params, request_id=request_id, protocol=protocol)
-        response = httpx.post(self.mcp_url, headers=headers, content=body, timeout=30)
+        response = HTTP.post(self.mcp_url, headers=headers, content=body)
         response.raise_for_status()
         return parse_rpc_response(response.headers.get("content-type", ""), response.text)
 
     def initialize(self) -> Any:
         headers, body = initialize_request()
-        response = httpx.post(self.mcp_url, headers=headers, content=body, timeout=30)
+        response = HTTP.post(self.mcp_url, headers=headers, content=body)
         response.raise_for_status()
         return parse_rpc_response(response.headers.get("content-type", ""), response.text)
 
@@ -79,7 +79,7 @@ def serving(app: ASGIApp) -> Iterator[RunningServer]:
 
 def assert_serves_mcp(base_url: str) -> None:
     """``/healthz`` and a real MCP round trip, in every protocol revision, under ``base_url``."""
-    health = httpx.get(f"{base_url}/healthz", timeout=10)
+    health = HTTP.get(f"{base_url}/healthz")
     assert health.status_code == 200
     assert health.json() == {"status": "ok"}
     for protocol in PROTOCOLS:
