@@ -83,7 +83,7 @@ def main() -> None:
         trivial_app,
         max_body_bytes=4 * 1024 * 1024,
         body_timeout=30,
-        modern_protocols=("2026-07-28",),
+        check_headers=None,
     )
     bare = anyio.run(run, trivial_app, args.requests)
     guarded = anyio.run(run, guard, args.requests)
