@@ -41,10 +41,11 @@ from mcp.shared.memory import create_connected_server_and_client_session
 {% endif %}
 
 from {{ cookiecutter.package_name }}.runtime.sdk import SDK_VERSION, Server
-{% if cookiecutter.auth != "none" %}
 
+{% if cookiecutter.auth != "none" %}
 from . import credentials
 {% endif %}
+from .processes import NEUTRAL_CWD
 
 {% if cookiecutter.mcp_sdk == "2.x" %}
 Session = Client
@@ -149,7 +150,7 @@ async def over_stdio(
     The child's environment is the SDK's minimal default (PATH, HOME, ...) plus ``env``, as a
     desktop client starts it; its stderr goes to ``errlog``.
     """
-    params = StdioServerParameters(command=command, args=args, env=env)
+    params = StdioServerParameters(command=command, args=args, env=env, cwd=NEUTRAL_CWD)
 {% if cookiecutter.mcp_sdk == "2.x" %}
     async with Client(stdio_client(params, errlog=errlog)) as client:
         yield client

@@ -32,7 +32,19 @@ from .jsonrpc import (
     error_body,
     parse_message,
 )
-from .requests import CLIENT_LEFT, CUT, REFUSED, RequestState, client_address
+from .requests import (
+    BODY_TIMEOUT,
+    BODY_TOO_LARGE,
+    CLIENT_LEFT,
+    CUT_SHORT,
+    EARLY_DISCONNECT,
+    LATE_DISCONNECT,
+    OK,
+    REFUSED,
+    REFUSED_EVENT,
+    RequestState,
+    client_address,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -127,11 +139,11 @@ class DisconnectGuard:
             elif name == b"content-type":
                 json_body = value.split(b";", 1)[0].strip().lower() == _JSON
         if not json_body:
-            await self._refuse(self._not_json, state, scope, receive, send)
+            await self._refuse(self._not_json, REFUSED_EVENT, state, scope, receive, send)
             return
         if declared is not None and declared > self.max_body_bytes:
             _warn("request rejected, body too large", scope, state, f"{declared} bytes declared")
-            await self._refuse(self._too_large, state, scope, receive, send)
+            await self._refuse(self._too_large, BODY_TOO_LARGE, state, scope, receive, send)
             return
 
         chunks: list[bytes] = []
@@ -144,6 +156,7 @@ class DisconnectGuard:
                     message = await receive()
                     if message["type"] == "http.disconnect":
                         state.outcome = CLIENT_LEFT
+                        state.event = EARLY_DISCONNECT
                         detail = f"{received} of {_of(declared)} bytes received"
                         _warn(_EARLY_DISCONNECT, scope, state, detail)
                         return
@@ -152,7 +165,9 @@ class DisconnectGuard:
                     if received > self.max_body_bytes:
                         detail = f"over {self.max_body_bytes} bytes streamed"
                         _warn("request rejected, body too large", scope, state, detail)
-                        await self._refuse(self._too_large, state, scope, receive, send)
+                        await self._refuse(
+                            self._too_large, BODY_TOO_LARGE, state, scope, receive, send
+                        )
                         return
                     chunks.append(chunk)
                     if not message.get("more_body", False):
@@ -160,7 +175,7 @@ class DisconnectGuard:
         except TimeoutError:
             detail = f"{received} of {_of(declared)} bytes received"
             _warn("request rejected, body timed out", scope, state, detail)
-            await self._refuse(self._timed_out, state, scope, receive, send)
+            await self._refuse(self._timed_out, BODY_TIMEOUT, state, scope, receive, send)
             return
 
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -169,7 +184,7 @@ class DisconnectGuard:
         except RejectedRequest as rejected:
             logger.debug("request refused before the SDK: %s %s", rejected.status, rejected)
             response = Response(rejected.response, rejected.status, media_type="application/json")
-            await self._refuse(response, state, scope, receive, send)
+            await self._refuse(response, REFUSED_EVENT, state, scope, receive, send)
             return
         state.read_message(rpc)
         if self.check_headers is not None:
@@ -177,7 +192,7 @@ class DisconnectGuard:
             if mismatch is not None:
                 answer = error_body(HEADER_MISMATCH, mismatch, rpc.get("id"))
                 response = Response(answer, 400, media_type="application/json")
-                await self._refuse(response, state, scope, receive, send)
+                await self._refuse(response, REFUSED_EVENT, state, scope, receive, send)
                 return
         if rpc.get("method") in LONG_LIVED_METHODS:
             await self._call_listener(scope, body, receive, send)
@@ -190,9 +205,16 @@ class DisconnectGuard:
             self._end_listeners_if_drained()
 
     async def _refuse(
-        self, response: Response, state: RequestState, scope: Scope, receive: Receive, send: Send
+        self,
+        response: Response,
+        event: str,
+        state: RequestState,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
     ) -> None:
         state.outcome = REFUSED
+        state.event = event
         await response(scope, receive, send)
 
     async def _call_listener(
@@ -266,12 +288,14 @@ class DisconnectGuard:
             watcher.cancel()
         if cut_scope.cancelled_caught and not call.final_body_sending:
             # Cut short by a shutdown that would not wait any longer: end the response properly.
-            state.outcome = CUT
+            state.outcome = state.event = CUT_SHORT
             _warn("shutdown cut a request short", scope, state)
             if not call.response_started:
                 await self._shutting_down(scope, receive, send)
             elif not call.client_gone:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif state.outcome == OK:
+            state.read_answer(call.last_chunk)
 
 
 class _ShieldedCall:
@@ -283,6 +307,7 @@ class _ShieldedCall:
         "bytes_sent",
         "client_gone",
         "final_body_sending",
+        "last_chunk",
         "receive",
         "response_done",
         "response_started",
@@ -304,6 +329,7 @@ class _ShieldedCall:
         self.final_body_sending = False
         self.client_gone = False
         self.bytes_sent = 0
+        self.last_chunk = b""  # the response is in it, once the answer is complete
         self.response_done = asyncio.Event()
 
     async def replay_receive(self) -> Message:
@@ -320,6 +346,8 @@ class _ShieldedCall:
         is_final = message["type"] == "http.response.body" and not message.get("more_body", False)
         if is_final:
             self.final_body_sending = True
+        if message["type"] == "http.response.body" and (chunk := message.get("body")):
+            self.last_chunk = chunk
         if not self.client_gone:
             self.bytes_sent += len(message.get("body", b""))
             await self.send(message)
@@ -333,6 +361,7 @@ class _ShieldedCall:
         if not self.final_body_sending:
             self.client_gone = True
             self.state.outcome = CLIENT_LEFT
+            self.state.event = LATE_DISCONNECT
             detail = f"{self.bytes_sent} response bytes sent"
             _warn(_LATE_DISCONNECT, self.scope, self.state, detail)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .jsonrpc import error_body
+from .requests import OVER_LIMIT, RequestState
 
 # JSON-RPC's range for server errors; the HTTP status says the rest.
 SERVER_BUSY = -32000
@@ -44,6 +45,7 @@ class RequestLimit:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_requests:
+            RequestState.refused(OVER_LIMIT)
             await send(self._start)
             await send(self._body)
             return

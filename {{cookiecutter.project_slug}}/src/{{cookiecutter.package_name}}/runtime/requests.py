@@ -8,6 +8,7 @@ the request's behalf (a tool's log lines carry its request id through it).
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from contextvars import ContextVar
@@ -22,8 +23,24 @@ TOOL_ERROR: Final = "tool_error"  # the tool answered with isError: true
 RPC_ERROR: Final = "rpc_error"  # a JSON-RPC error; ``code`` says which
 CLIENT_LEFT: Final = "client_left"  # the client left before its answer was complete
 REFUSED: Final = "refused"  # answered before the SDK saw it (413, 408, 415, 400, 503, ...)
-CUT: Final = "cut_short"  # cut short by a shutdown that would not wait any longer
 HTTP_ERROR: Final = "http_error"  # any other answer of 4xx or 5xx
+
+# The guard's events, for the metrics: each is also one WARNING, but for REFUSED_EVENT.
+EARLY_DISCONNECT: Final = "early_disconnect"
+LATE_DISCONNECT: Final = "late_disconnect"
+BODY_TOO_LARGE: Final = "body_too_large"
+BODY_TIMEOUT: Final = "body_timeout"
+REFUSED_EVENT: Final = "refused"  # 415, or 400 for a body that is not one JSON-RPC message
+CUT_SHORT: Final = "cut_short"  # also an outcome: by a shutdown that would wait no longer
+# And the limits' refusals (``limits.py``, ``security.py``): 503 and 431, without a WARNING.
+OVER_LIMIT: Final = "over_limit"
+HEADERS_TOO_LARGE: Final = "headers_too_large"
+
+# Where a JSON-RPC error's code is in an answer: near its start, on both SDK lines, JSON or
+# SSE. A tool result's flag can be anywhere in it (the lines order the fields differently).
+_ERROR_CODE: Final = re.compile(rb'"error":\{"code":(-?\d+)')
+_HEAD: Final = 120
+_TOOL_ERROR: Final = b'"isError":true'
 
 # Names that ``params`` carries for each kind of request, for the access line.
 _NAME_PARAM: Final = {
@@ -49,6 +66,7 @@ class RequestState:
     status: int = 0
     outcome: str = OK
     code: int | None = None  # the JSON-RPC error code, when the outcome is RPC_ERROR
+    event: str | None = None  # what the guard saw happen, if anything
 
     @classmethod
     def of(cls, scope: Scope) -> RequestState:
@@ -67,6 +85,27 @@ class RequestState:
             if isinstance(params, dict):
                 name = params.get(param)
                 self.name = name[:200] if isinstance(name, str) else None
+
+    def read_answer(self, last_chunk: bytes) -> None:
+        """Take the outcome from the last piece of the answer, which holds the response.
+
+        Byte searches, not a JSON parse: this runs for every request, and an answer can be
+        megabytes long. (A tool whose structured result has an ``isError: true`` of its own
+        is counted as a tool error.)
+        """
+        if (found := _ERROR_CODE.search(last_chunk, 0, _HEAD)) is not None:
+            self.outcome = RPC_ERROR
+            self.code = int(found.group(1))
+        elif self.method == "tools/call" and _TOOL_ERROR in last_chunk:
+            self.outcome = TOOL_ERROR
+
+    @staticmethod
+    def refused(event: str) -> None:
+        """Record that the request being served was refused before the guard, and why."""
+        state = current.get()
+        if state is not None:
+            state.outcome = REFUSED
+            state.event = event
 
     def elapsed_ms(self) -> float:
         return (time.monotonic() - self.started) * 1000

@@ -16,6 +16,7 @@ import ipaddress
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .requests import HEADERS_TOO_LARGE, RequestState
 from .settings import ENV_PREFIX, ServiceSettings
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -81,6 +82,7 @@ class HeaderLimit:
             for name, value in headers:
                 size += len(name) + len(value)
             if size > self.max_bytes:
+                RequestState.refused(HEADERS_TOO_LARGE)
                 await send(
                     {
                         "type": "http.response.start",
