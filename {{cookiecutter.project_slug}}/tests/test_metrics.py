@@ -121,3 +121,19 @@ def test_scrapes_and_probes_are_not_counted(serve: Callable[..., RunningServer],
         httpx.get(f"{server.base_url}{path}", timeout=10)
     samples = scrape(server.base_url)
     assert not [key for key in samples if key[0] == "mcp_requests_total"]
+
+
+def test_refusals_before_the_guard_are_counted_as_their_events(
+    serve: Callable[..., RunningServer],
+) -> None:
+    """431 (headers) and 413 (a declared body) are refusals, each counted under its event."""
+    server = serve(create_app(Settings(max_header_bytes=1024, max_body_bytes=1000)))
+    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
+    padded = httpx.post(server.mcp_url, headers={**headers, "x-pad": "a" * 2000}, content=body)
+    assert padded.status_code == 431
+    large = httpx.post(server.mcp_url, headers=headers, content=b" " * 2000)
+    assert large.status_code == 413
+    samples = scrape(server.base_url)
+    assert value(samples, "mcp_guard_events_total", event="headers_too_large") == 1
+    assert value(samples, "mcp_guard_events_total", event="body_too_large") == 1
+    assert value(samples, "mcp_requests_total", method="", tool="", outcome="refused") == 2

@@ -1,7 +1,9 @@
-"""The HTTP service around the SDK's app: ``/mcp`` behind the guard and limits, ``/healthz``.
+"""The HTTP service around the SDK's app: ``/mcp`` behind the guard and limits, ``/healthz``,
+``/metrics``, and the access line in front of them all.
 
 ``build_http_app`` is what the team's ``app.create_app`` calls; what each layer does under
-faults is in the README's "Behaviour under faults" table.
+faults is in the README's "Behaviour under faults" table, what it logs and counts in
+"Operating".
 """
 
 from __future__ import annotations
