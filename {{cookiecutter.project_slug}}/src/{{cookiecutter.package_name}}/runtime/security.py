@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .requests import HEADERS_TOO_LARGE, RequestState
@@ -73,7 +74,12 @@ class HeaderLimit:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self._body = f"Request headers too large: the limit is {max_bytes} bytes".encode()
+        # Built once; the connection is closed, as the rest of the request was not read.
+        self._too_large = PlainTextResponse(
+            f"Request headers too large: the limit is {max_bytes} bytes",
+            431,
+            headers={"connection": "close"},
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -83,18 +89,7 @@ class HeaderLimit:
                 size += len(name) + len(value)
             if size > self.max_bytes:
                 RequestState.refused(HEADERS_TOO_LARGE)
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 431,
-                        "headers": [
-                            (b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(self._body)).encode()),
-                            (b"connection", b"close"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": self._body})
+                await self._too_large(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
