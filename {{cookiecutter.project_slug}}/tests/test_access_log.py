@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from {{ cookiecutter.package_name }}.runtime.requests import request_id
+
 from .support.client import PROTOCOLS, UNKNOWN_METHOD_ERROR, rpc_request
 from .support.logs import ACCESS_LOGGER, LOG_LINE
 from .support.processes import MODULE, Process, clean_environment, service_port
@@ -139,3 +141,14 @@ def test_json_logs_are_one_object_per_line_with_the_request_fields(
     assert [(r["level"], r["request_id"]) for r in probes] == (
         [("DEBUG", "req-probe-6")] if level == "debug" else []
     )
+
+
+@pytest.mark.parametrize("sent", ["has space", "", "x" * 65])
+def test_a_request_id_that_would_not_fit_a_log_line_is_replaced_or_cut(sent: str) -> None:
+    """One with spaces, or an empty one, is replaced by a fresh id; a long one is cut to 64."""
+    scope = {"type": "http", "headers": [(b"x-request-id", sent.encode())]}
+    chosen = request_id(scope)
+    if len(sent) > 64:
+        assert chosen == sent[:64]
+    else:
+        assert GENERATED_ID.fullmatch(chosen)
