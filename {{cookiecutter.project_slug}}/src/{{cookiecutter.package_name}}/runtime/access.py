@@ -21,7 +21,8 @@ from .requests import HTTP_ERROR, OK, RPC_ERROR, RequestState, client_address, c
 logger = logging.getLogger(__name__)
 
 # Asked every few seconds by load balancers and scrapers: their lines are written at DEBUG.
-QUIET_PATHS: Final = frozenset({"/healthz", "/metrics"})
+# Matched at the end of the path, so that they stay quiet when the app is mounted under one.
+QUIET_PATHS: Final = ("/healthz", "/metrics")
 
 # What the access line's fields are called in a JSON log line (``logs.py``).
 ACCESS_FIELDS: Final = (
@@ -60,7 +61,8 @@ class AccessLog:
                 message = {**message, "headers": [*message.get("headers", ()), echo]}
             await send(message)
 
-        metrics = self.metrics if scope["path"] not in QUIET_PATHS else None
+        quiet = scope["path"].endswith(QUIET_PATHS)
+        metrics = None if quiet else self.metrics
         if metrics is not None:
             metrics.started()
         token = current.set(state)
@@ -75,10 +77,9 @@ class AccessLog:
                 state.outcome = HTTP_ERROR
             if metrics is not None:
                 metrics.finished(state)
-            self._log(scope, state)
+            self._log(scope, state, logging.DEBUG if quiet else logging.INFO)
 
-    def _log(self, scope: Scope, state: RequestState) -> None:
-        level = logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO
+    def _log(self, scope: Scope, state: RequestState, level: int) -> None:
         if not logger.isEnabledFor(level):
             return
         duration_ms = round(state.elapsed_ms(), 1)
