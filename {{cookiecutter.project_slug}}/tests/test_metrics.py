@@ -140,3 +140,21 @@ def test_refusals_before_the_guard_are_counted_as_their_events(
     assert value(samples, "mcp_guard_events_total", event="headers_too_large") == 1
     assert value(samples, "mcp_guard_events_total", event="body_too_large") == 1
     assert value(samples, "mcp_requests_total", method="", tool="", outcome="refused") == 2
+
+
+def test_a_tool_added_through_the_sdk_is_counted_by_its_name(
+    serve: Callable[..., RunningServer],
+) -> None:
+    """Tools added with the SDK's own API, not the template's registry, are labelled too."""
+    app = create_app(Settings(json_response=True))
+
+    def direct(x: int) -> int:
+        """Added through the SDK's API."""
+        return x
+
+    app.state.mcp_server.add_tool(direct)
+    server = serve(app)
+    server.post("tools/call", {"name": "direct", "arguments": {"x": 1}}, protocol=PROTOCOLS[0])
+    samples = scrape(server.base_url)
+    calls = {"method": "tools/call", "tool": "direct"}
+    assert value(samples, "mcp_requests_total", **calls, outcome="ok") == 1

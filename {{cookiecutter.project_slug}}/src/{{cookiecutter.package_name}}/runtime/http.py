@@ -23,7 +23,7 @@ from .auth import AuthSettings, protect
 from .guard import DisconnectGuard
 from .limits import RequestLimit
 from .metrics import Metrics
-from .sdk import Server, check_protocol_headers, create_http_app, session_manager
+from .sdk import Server, check_protocol_headers, create_http_app, has_tool, session_manager
 from .security import HeaderLimit, exposure_warning
 from .settings import ENV_PREFIX, SettingsError
 
@@ -60,7 +60,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
         body_timeout=settings.body_timeout,
         check_headers=check_protocol_headers,
     )
-    metrics = Metrics() if settings.metrics else None
+    metrics = Metrics(lambda name: has_tool(server, name)) if settings.metrics else None
     # /healthz and /metrics answer without MCP authentication (README, "Security").
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if metrics is not None:

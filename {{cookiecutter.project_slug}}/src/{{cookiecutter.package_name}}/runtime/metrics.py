@@ -2,9 +2,9 @@
 
 What is counted (requests by JSON-RPC method, tool and outcome; their latency; requests in
 flight; the guard's events) and how to keep it private is the README's "Operating" and
-"Security". Labels take only values known in advance (the MCP methods, the tools registered
-through ``registry.py``, the outcomes and events of ``requests.py``); anything a client makes up
-is counted as ``other``, so no client can grow the series without bound.
+"Security". Labels take only values known in advance (the MCP methods, the tools the server has, the
+outcomes and events of ``requests.py``); anything a client makes up is counted as ``other``, so
+no client can grow the series without bound.
 
 Under ``--workers`` the supervisor gives every worker one ``PROMETHEUS_MULTIPROC_DIR``
 (``workers.py``), and each worker's ``/metrics`` reports the sum over all of them: whichever
@@ -14,6 +14,7 @@ worker a scrape reaches, the figures are the service's.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Final
 
 from prometheus_client import (
@@ -79,14 +80,16 @@ GUARD_EVENTS: Final = (
 # Seconds: from a quick tool's few milliseconds to a slow tool's minutes.
 LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
-# The tools the service registers (``registry.py`` adds them); any other name is ``other``.
-known_tools: set[str] = set()
-
 
 class Metrics:
-    """The service's metrics: one instance per app, fed by the access middleware."""
+    """The service's metrics: one instance per app, fed by the access middleware.
 
-    def __init__(self) -> None:
+    ``has_tool`` says whether the server has a tool of a name: only those are labelled by name.
+    """
+
+    def __init__(self, has_tool: Callable[[str], bool]) -> None:
+        self.has_tool = has_tool
+        self._tools: set[str] = set()  # names has_tool has said yes to: at most the server's
         self.multiprocess = bool(os.environ.get(MULTIPROCESS_DIR))
         # Each app counts in a registry of its own (tests build many apps in one process);
         # under several workers, every process writes to the shared directory instead.
@@ -135,7 +138,11 @@ class Metrics:
             method = OTHER
         tool = ""
         if method == "tools/call":
-            tool = state.name if state.name in known_tools else OTHER
+            tool = OTHER
+            name = state.name
+            if name is not None and (name in self._tools or self.has_tool(name)):
+                self._tools.add(name)
+                tool = name
         key = (method, tool, state.outcome)
         counter = self._requests.get(key)
         if counter is None:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from . import metrics
 from .sdk import Server, prepare_tool
 
 Function = TypeVar("Function", bound=Callable[..., Any])
@@ -49,10 +48,7 @@ class Registry:
     def register(self, server: Server) -> None:
         """Add everything declared to ``server``, through the SDK's own decorators."""
         for entry in self._entries:
-            function = entry.function
-            if entry.kind == "tool":
-                function = prepare_tool(function)
-                metrics.known_tools.add(entry.options.get("name") or function.__name__)
+            function = prepare_tool(entry.function) if entry.kind == "tool" else entry.function
             getattr(server, entry.kind)(*entry.args, **entry.options)(function)
 
     def _collect(

@@ -34,6 +34,7 @@ __all__ = [
     "ToolError",
     "check_protocol_headers",
     "create_http_app",
+    "has_tool",
     "new_server",
     "prepare_tool",
     "run_stdio",
@@ -73,6 +74,11 @@ def new_server(settings: AuthSettings) -> Server:
 def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
     """The SDK's streamable-HTTP app, serving ``/mcp``; its lifespan is not run when mounted."""
     return server.streamable_http_app()
+
+
+def has_tool(server: Server, name: str) -> bool:
+    """Whether ``server`` has a tool called ``name`` now, however it was added."""
+    return server._tool_manager.get_tool(name) is not None
 
 
 def session_manager(server: Server) -> StreamableHTTPSessionManager:

@@ -35,6 +35,7 @@ __all__ = [
     "ToolError",
     "check_protocol_headers",
     "create_http_app",
+    "has_tool",
     "new_server",
     "prepare_tool",
     "run_stdio",
@@ -73,6 +74,11 @@ def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
         max_request_body_size=settings.max_body_bytes,
         transport_security=transport_security(settings),
     )
+
+
+def has_tool(server: Server, name: str) -> bool:
+    """Whether ``server`` has a tool called ``name`` now, however it was added."""
+    return server._tool_manager.get_tool(name) is not None
 
 
 def session_manager(server: Server) -> StreamableHTTPSessionManager:
