@@ -11,6 +11,7 @@ import pytest
 from starlette.types import ASGIApp
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.runtime import settings as settings_module
 {% if cookiecutter.auth != "none" %}
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 {% endif %}
@@ -20,7 +21,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from .support import credentials
 {% endif %}
 from .support.logs import LogWatch
-from .support.processes import Process, clean_environment
+from .support.processes import NEUTRAL_CWD, Process, clean_environment
 from .support.servers import RunningServer, serving
 from .support.tools import installed
 
@@ -44,6 +45,15 @@ def credentials_in_the_environment() -> Iterator[None]:
 
 
 {% endif %}
+@pytest.fixture(scope="session", autouse=True)
+def no_env_file() -> Iterator[None]:
+    """Settings read in this process ignore a developer's ``.env`` (the processes the tests
+    start run elsewhere: ``processes.NEUTRAL_CWD``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings_module, "ENV_FILE", Path("/nonexistent/.env"))
+        yield
+
+
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> LogWatch:
     caplog.set_level(logging.INFO)
@@ -76,8 +86,10 @@ def launch() -> Iterator[Callable[..., Process]]:
     """Start processes for the test; every one is killed, if still running, when it ends."""
     started: list[Process] = []
 
-    def start(*args: str | Path, env: dict[str, str] | None = None) -> Process:
-        process = Process(args, clean_environment() if env is None else env)
+    def start(
+        *args: str | Path, env: dict[str, str] | None = None, cwd: Path = NEUTRAL_CWD
+    ) -> Process:
+        process = Process(args, clean_environment() if env is None else env, cwd)
         started.append(process)
         return process
 

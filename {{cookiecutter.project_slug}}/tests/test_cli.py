@@ -15,6 +15,7 @@ by background threads so a full pipe can never block the server.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
@@ -41,6 +42,7 @@ from .support.processes import (
     Process,
     clean_environment,
     run,
+    service_port,
 )
 from .support.servers import assert_serves_mcp
 
@@ -176,3 +178,13 @@ def test_a_port_in_use_is_one_clear_line_and_exit_1() -> None:
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"{SERVER_NAME}: error: cannot listen on 127.0.0.1:{port}: ")
     assert "Traceback" not in result.stderr
+
+
+def test_the_service_reads_env_in_its_working_directory(
+    launch: Callable[..., Process], tmp_path: Path
+) -> None:
+    """As the README says: ``.env`` where the service starts, under the environment."""
+    (tmp_path / ".env").write_text(f"{ENV_PREFIX}LOG_FORMAT=json\n", encoding="utf-8")
+    process = launch(*MODULE, "--port", "0", cwd=tmp_path)
+    service_port(process)
+    assert "listening on" in json.loads(process.stderr[0])["message"], process.output()

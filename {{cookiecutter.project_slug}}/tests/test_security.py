@@ -28,7 +28,8 @@ from .support.logs import LogWatch
 from .support.processes import LISTENING, MODULE, Process, clean_environment
 from .support.servers import RunningServer
 
-ACCESS_LOG = re.compile(r"uvicorn\.access: (\S+) - \"GET /healthz HTTP/1\.1\" (\d+)")
+# The access line of a GET /healthz, written at DEBUG (``access.py``).
+ACCESS_LOG = re.compile(r"DEBUG \S+\.access: GET /healthz -> ok \(HTTP 200\) .*, client (\S+),")
 
 
 def tools_list(url: str, **headers: str) -> httpx.Response:
@@ -155,7 +156,7 @@ def test_headers_over_the_limit_get_431(launch: Callable[..., Process]) -> None:
 def test_forwarded_headers_count_only_from_trusted_proxies(
     launch: Callable[..., Process], trusted: str, logged_client: str
 ) -> None:
-    process, base_url = start(launch, FORWARDED_ALLOW_IPS=trusted)
+    process, base_url = start(launch, FORWARDED_ALLOW_IPS=trusted, LOG_LEVEL="debug")
     response = httpx.get(
         f"{base_url}/healthz", headers={"x-forwarded-for": "203.0.113.9"}, timeout=10
     )

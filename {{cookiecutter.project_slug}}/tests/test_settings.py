@@ -9,9 +9,11 @@ a pydantic traceback.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }}.runtime import settings as settings_module
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
     SettingsError,
@@ -153,3 +155,34 @@ def test_unknown_keyword_is_rejected() -> None:
     """A misspelt override in code must fail loudly, not be silently dropped."""
     with pytest.raises(SettingsError, match="prot"):
         read_settings(prot=9000)
+
+
+@pytest.fixture
+def env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``.env`` that ``read_settings`` reads, as the service reads its working directory's."""
+    path = tmp_path / ".env"
+    monkeypatch.setattr(settings_module, "ENV_FILE", path)
+    return path
+
+
+def test_env_file_supplies_what_the_environment_does_not_set(
+    env_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file.write_text(
+        f"# a comment\n{env_name('port')}=9001\n{env_name('log_level')}=DEBUG\n"
+        "OTHER_PROGRAM_SETTING=left alone\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(env_name("log_level"), "warning")
+    loaded = read_settings()
+    assert (loaded.port, loaded.log_level) == (9001, "warning")
+
+
+def test_a_bad_line_in_env_file_is_named_with_the_file(env_file: Path) -> None:
+    env_file.write_text(f"{ENV_PREFIX}NO_SUCH_SETTING=1\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=rf"^unknown setting {ENV_PREFIX}NO_SUCH_SETTING \(in "):
+        read_settings()
+    env_file.write_text(f"{env_name('port')}=abc\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=rf"^invalid setting {env_name('port')} \(in \.env\)="):
+        read_settings()
+

@@ -139,3 +139,10 @@ async def test_unknown_tool_is_a_tool_error(session: Session) -> None:
     outcome = await call_tool(session, "no_such_tool", {})
     assert outcome.is_error
     assert "no_such_tool" in outcome.text
+
+
+async def test_add_reports_a_sum_too_large_as_a_tool_error(session: Session) -> None:
+    """An expected failure: the model reads the tool's own message and can try otherwise."""
+    outcome = await call_tool(session, "add", {"a": 1e308, "b": 1e308})
+    assert outcome.is_error
+    assert "the sum of 1e+308 and 1e+308 is too large to represent" in outcome.text

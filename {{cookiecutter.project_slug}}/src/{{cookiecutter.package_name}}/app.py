@@ -51,7 +51,7 @@ def __getattr__(name: str) -> Starlette:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
         settings = read_settings()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         built = create_app(settings)
     except SettingsError as exc:
         # One clear line instead of a traceback, however the server is started.

@@ -4,7 +4,10 @@ The app calls ``register_tools(server)`` with the SDK's server; that is the one 
 example is one decorated function: copy the one closest to what you need, and keep its test
 (``tests/test_tools.py``) as the pattern for yours.
 
-* ``add``: a quick, pure tool; its type hints become the tool's input schema.
+* ``add``: a quick, pure tool; its type hints become the tool's input schema. It shows the
+  two kinds of failure: raise ``ToolError`` for an expected one (the client gets its message,
+  the log one INFO line); any other exception is a bug (the client gets a generic tool error,
+  the log one ERROR with the traceback and the request id).
 * ``long_task``: a slow tool that reports progress through the request context, so clients
   can show it and know the call is alive.
 * ``service_info``: a resource, read by URI.
@@ -17,6 +20,7 @@ registering through the SDK's API directly in ``register_tools`` works as well.
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated
 
 import anyio
@@ -24,7 +28,7 @@ from pydantic import Field
 
 from . import SERVER_NAME, __version__
 from .runtime.registry import Registry
-from .runtime.sdk import SDK_VERSION, Server, ToolContext
+from .runtime.sdk import SDK_VERSION, Server, ToolContext, ToolError
 
 MAX_LONG_TASK_SECONDS = 600.0
 
@@ -34,7 +38,11 @@ mcp = Registry()
 @mcp.tool()
 async def add(a: float, b: float) -> float:
     """Add two numbers."""
-    return a + b
+    total = a + b
+    if not math.isfinite(total):
+        # Expected, and the model can act on it: the message goes to the client.
+        raise ToolError(f"the sum of {a:g} and {b:g} is too large to represent")
+    return total
 
 
 @mcp.tool()

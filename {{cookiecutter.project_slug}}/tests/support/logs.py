@@ -14,6 +14,7 @@ LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: \S"
 )
 GUARD_LOGGER = "{{ cookiecutter.package_name }}.runtime.guard"
+ACCESS_LOGGER = "{{ cookiecutter.package_name }}.runtime.access"
 
 
 class LogWatch:
@@ -31,6 +32,9 @@ class LogWatch:
 
     def guard_warnings(self) -> list[logging.LogRecord]:
         return [r for r in self.warnings() if r.name == GUARD_LOGGER]
+
+    def access_lines(self) -> list[logging.LogRecord]:
+        return [r for r in self.records if r.name == ACCESS_LOGGER]
 
     def errors(self) -> list[logging.LogRecord]:
         return [r for r in self.records if r.levelno >= logging.ERROR]

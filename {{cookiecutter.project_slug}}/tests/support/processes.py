@@ -32,7 +32,14 @@ SUITE_TOOLS_PATH = [str(Path(__file__).with_name("site")), str(Path(__file__).pa
 # For a child whose environment is otherwise minimal (the SDK's stdio client, as a desktop app
 # starts the server).
 SUITE_TOOLS_ENV = {"PYTHONPATH": os.pathsep.join(SUITE_TOOLS_PATH)}
-LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/mcp \(MCP SDK [^ ]+, stateless\)$")
+# Where the processes run, unless a test says otherwise: a directory without a ``.env``, so
+# that a developer's ``.env`` in the project never changes what a test sees.
+NEUTRAL_CWD = Path(__file__).with_name("site")
+# Each at the end of a text line, or of the message of a JSON line (LOG_FORMAT=json).
+LISTENING = re.compile(
+    r"listening on http://127\.0\.0\.1:(\d+)/mcp \(MCP SDK [^ ]+, stateless\)(?:\"\})?$"
+)
+STARTED = re.compile(r"Application startup complete\.(?:\"\})?$")
 
 
 def untraced(env: dict[str, str]) -> dict[str, str]:
@@ -59,10 +66,13 @@ def clean_environment(**settings: str) -> dict[str, str]:
 class Process:
     """A child process whose stdout and stderr are collected, line by line, by two threads."""
 
-    def __init__(self, args: Sequence[str | Path], env: dict[str, str]) -> None:
+    def __init__(
+        self, args: Sequence[str | Path], env: dict[str, str], cwd: Path = NEUTRAL_CWD
+    ) -> None:
         self.args = [str(arg) for arg in args]
         self.popen = subprocess.Popen(
             self.args,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -129,10 +139,13 @@ class Process:
         return "\n".join([f"$ {' '.join(self.args)}", *self.stderr, "-- stdout --", *self.stdout])
 
 
-def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path, env: dict[str, str] | None = None, cwd: Path = NEUTRAL_CWD
+) -> subprocess.CompletedProcess[str]:
     """Run a command that is expected to exit by itself (``subprocess.run`` kills on timeout)."""
     return subprocess.run(
         [str(arg) for arg in args],
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -145,5 +158,5 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
 def service_port(process: Process) -> int:
     """The port the service reports in its first log line, once it accepts requests."""
     port = int(process.wait_for_stderr(LISTENING).group(1))
-    process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
+    process.wait_for_stderr(STARTED)
     return port

@@ -20,10 +20,11 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import CallToolResult
 
 from {{ cookiecutter.package_name }}.runtime.sdk import Server
-{% if cookiecutter.auth != "none" %}
 
+{% if cookiecutter.auth != "none" %}
 from . import credentials
 {% endif %}
+from .processes import NEUTRAL_CWD
 
 Session = Client
 # The wire protocols a raw-HTTP test can speak to this server.
@@ -64,7 +65,7 @@ async def over_stdio(
     The child's environment is the SDK's minimal default (PATH, HOME, ...) plus ``env``, as a
     desktop client starts it; its stderr goes to ``errlog``.
     """
-    params = StdioServerParameters(command=command, args=args, env=env)
+    params = StdioServerParameters(command=command, args=args, env=env, cwd=NEUTRAL_CWD)
     async with Client(stdio_client(params, errlog=errlog)) as client:
         yield client
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from pydantic import Field
@@ -22,6 +22,7 @@ from {{ cookiecutter.package_name }}.runtime.registry import Registry
 from {{ cookiecutter.package_name }}.runtime.sdk import (
     Server,
     ToolContext,
+    ToolError,
     new_server,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -29,7 +30,12 @@ from {{ cookiecutter.package_name }}.tools import register_tools
 
 QUICK = "suite_add"
 SLOW = "suite_wait"
-SUITE_TOOLS = (QUICK, SLOW)
+FAILING = "suite_fail"
+SUITE_TOOLS = (QUICK, SLOW, FAILING)
+# What the failing tool says: to the client when the failure is expected, only to the log when
+# it is a bug.
+EXPECTED_FAILURE = "no such city: Atlantis"
+BUG = "secret internal detail"
 
 suite = Registry()
 
@@ -54,6 +60,19 @@ async def suite_wait(
         await anyio.sleep(seconds / steps)
         await ctx.report_progress(step, steps, f"step {step} of {steps}")
     return waited_text(seconds, steps)
+
+
+@suite.tool(name=FAILING)
+async def suite_fail(kind: Literal["expected", "bug"]) -> str:
+    """Fail: as a tool does on purpose (``ToolError``), or as a buggy tool does."""
+    if kind == "expected":
+        raise ToolError(EXPECTED_FAILURE)
+    raise ValueError(BUG)
+
+
+def fail_call(kind: Literal["expected", "bug"]) -> dict[str, Any]:
+    """The ``tools/call`` params for the failing tool."""
+    return {"name": FAILING, "arguments": {"kind": kind}}
 
 
 def add_call(a: float = 2, b: float = 3) -> dict[str, Any]:

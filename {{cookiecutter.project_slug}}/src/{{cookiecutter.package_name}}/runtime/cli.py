@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if settings.transport == "stdio":
         return serve_stdio(settings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         sock = bind(settings)
     except OSError as exc:

@@ -4,27 +4,13 @@ Why it exists: when a client disconnects while the SDK is still reading a reques
 SDK logs ERROR tracebacks and, on some versions, crashes the stateless session with
 ``ClosedResourceError`` (python-sdk issue 2064). A client hanging up is not a server error.
 
-What it does, for POST requests (GET streams only get the listener handling below):
-
-* refuses a body that is not ``application/json`` (415) before reading it;
-* reads the whole body before the SDK sees the request, with a size limit (413, without
-  reading the rest) and a deadline (408);
-* if the client leaves before its body is complete, logs one WARNING and never calls the SDK;
-* answers a body that is not one JSON-RPC message itself (400, see ``jsonrpc.py``), and one
-  whose routing headers the SDK line's ``check_protocol_headers`` refuses (400, JSON-RPC
-  -32020; on 2.x, a protocol-version header that disagrees with the body);
-* once the body is read, gives the SDK a ``receive`` that hides a later disconnect until the
-  SDK's response is finished, so its error path never writes to a closed stream. A client that
-  leaves mid-response gets one WARNING; the rest of the response is dropped and the tool runs
-  to completion, so it never stops half-way through its side effects;
-* requests that by design stream until the client leaves (``subscriptions/listen``, and GET
-  streams) see the real disconnect at once: hiding it would keep their task alive forever and
-  block shutdown;
-* counts the requests in flight, so that a graceful shutdown (``drain``) can let them finish
-  before it ends the streams that would otherwise never end.
-
-Everything else (other methods, lifespan and websocket scopes) passes through untouched, and
-exceptions from the SDK or a tool propagate unchanged: this is not a filter that hides errors.
+The contract: the SDK sees a POST only once its whole body is in hand, as one JSON-RPC message
+with the limits applied, and never sees its client leave until its response is complete;
+streams that last until their client leaves (``subscriptions/listen``, GET) see the departure
+at once. Every refusal and every departure is one WARNING at most, and what the guard learns of
+the request (its ``RequestState``) is there for the access line. Exceptions from the SDK or a
+tool propagate unchanged: this is not a filter that hides errors. What each case answers and
+logs is the README's "The disconnect guard" and "Behaviour under faults".
 """
 
 from __future__ import annotations
@@ -32,12 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import secrets
-import time
 from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
 import anyio
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .jsonrpc import (
@@ -46,6 +31,19 @@ from .jsonrpc import (
     RejectedRequest,
     error_body,
     parse_message,
+)
+from .requests import (
+    BODY_TIMEOUT,
+    BODY_TOO_LARGE,
+    CLIENT_LEFT,
+    CUT_SHORT,
+    EARLY_DISCONNECT,
+    LATE_DISCONNECT,
+    OK,
+    REFUSED,
+    REFUSED_EVENT,
+    RequestState,
+    client_address,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,7 +59,7 @@ _JSON: Final = b"application/json"
 
 
 class DisconnectGuard:
-    """Pure ASGI middleware; wrap the SDK's app with it (see ``app.create_app``)."""
+    """Pure ASGI middleware; wrap the SDK's app with it (see ``http.build_http_app``)."""
 
     def __init__(
         self,
@@ -84,17 +82,16 @@ class DisconnectGuard:
         self.body_timeout = body_timeout
         # What the SDK leaves unchecked in the routing headers of its protocol revisions.
         self.check_headers = check_headers
-        self._too_large = error_body(
-            INVALID_REQUEST, f"Request body too large: the limit is {max_body_bytes} bytes"
+        # The refusals, built once: only their status and message differ.
+        self._too_large = _refusal(
+            413, f"Request body too large: the limit is {max_body_bytes} bytes"
         )
-        self._timed_out = error_body(
-            INVALID_REQUEST, f"Request body not received within {body_timeout:g} seconds"
+        self._timed_out = _refusal(
+            408, f"Request body not received within {body_timeout:g} seconds"
         )
-        self._shutting_down = error_body(
-            INVALID_REQUEST, "Service Unavailable: the server is shutting down"
-        )
-        self._not_json = error_body(
-            INVALID_REQUEST, "Unsupported Media Type: send Content-Type: application/json"
+        self._shutting_down = _refusal(503, "Service Unavailable: the server is shutting down")
+        self._not_json = _refusal(
+            415, "Unsupported Media Type: send Content-Type: application/json"
         )
         self._in_flight = 0
         self._draining = False
@@ -131,7 +128,7 @@ class DisconnectGuard:
             else:
                 await self.app(scope, receive, send)
             return
-        started = time.monotonic()
+        state = RequestState.of(scope)
 
         declared: int | None = None
         json_body = False
@@ -142,11 +139,11 @@ class DisconnectGuard:
             elif name == b"content-type":
                 json_body = value.split(b";", 1)[0].strip().lower() == _JSON
         if not json_body:
-            await _send_response(send, 415, self._not_json, close=True)
+            await self._refuse(self._not_json, REFUSED_EVENT, state, scope, receive, send)
             return
         if declared is not None and declared > self.max_body_bytes:
-            _log_rejected(scope, "body too large", f"{declared} bytes declared", started)
-            await _send_response(send, 413, self._too_large, close=True)
+            _warn("request rejected, body too large", scope, state, f"{declared} bytes declared")
+            await self._refuse(self._too_large, BODY_TOO_LARGE, state, scope, receive, send)
             return
 
         chunks: list[bytes] = []
@@ -158,22 +155,27 @@ class DisconnectGuard:
                 while True:
                     message = await receive()
                     if message["type"] == "http.disconnect":
-                        _log_early_disconnect(scope, received, declared, started)
+                        state.outcome = CLIENT_LEFT
+                        state.event = EARLY_DISCONNECT
+                        detail = f"{received} of {_of(declared)} bytes received"
+                        _warn(_EARLY_DISCONNECT, scope, state, detail)
                         return
                     chunk: bytes = message.get("body", b"")
                     received += len(chunk)
                     if received > self.max_body_bytes:
                         detail = f"over {self.max_body_bytes} bytes streamed"
-                        _log_rejected(scope, "body too large", detail, started)
-                        await _send_response(send, 413, self._too_large, close=True)
+                        _warn("request rejected, body too large", scope, state, detail)
+                        await self._refuse(
+                            self._too_large, BODY_TOO_LARGE, state, scope, receive, send
+                        )
                         return
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         break
         except TimeoutError:
             detail = f"{received} of {_of(declared)} bytes received"
-            _log_rejected(scope, "body timed out", detail, started)
-            await _send_response(send, 408, self._timed_out, close=True)
+            _warn("request rejected, body timed out", scope, state, detail)
+            await self._refuse(self._timed_out, BODY_TIMEOUT, state, scope, receive, send)
             return
 
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -181,23 +183,39 @@ class DisconnectGuard:
             rpc = parse_message(body)
         except RejectedRequest as rejected:
             logger.debug("request refused before the SDK: %s %s", rejected.status, rejected)
-            await _send_response(send, rejected.status, rejected.response)
+            response = Response(rejected.response, rejected.status, media_type="application/json")
+            await self._refuse(response, REFUSED_EVENT, state, scope, receive, send)
             return
+        state.read_message(rpc)
         if self.check_headers is not None:
             mismatch = self.check_headers(scope, rpc)
             if mismatch is not None:
                 answer = error_body(HEADER_MISMATCH, mismatch, rpc.get("id"))
-                await _send_response(send, 400, answer)
+                response = Response(answer, 400, media_type="application/json")
+                await self._refuse(response, REFUSED_EVENT, state, scope, receive, send)
                 return
         if rpc.get("method") in LONG_LIVED_METHODS:
             await self._call_listener(scope, body, receive, send)
             return
         self._in_flight += 1
         try:
-            await self._call_shielded(scope, body, rpc, started, receive, send)
+            await self._call_shielded(scope, body, state, receive, send)
         finally:
             self._in_flight -= 1
             self._end_listeners_if_drained()
+
+    async def _refuse(
+        self,
+        response: Response,
+        event: str,
+        state: RequestState,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        state.outcome = REFUSED
+        state.event = event
+        await response(scope, receive, send)
 
     async def _call_listener(
         self, scope: Scope, body: bytes | None, receive: Receive, send: Send
@@ -251,175 +269,149 @@ class DisconnectGuard:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _call_shielded(
-        self,
-        scope: Scope,
-        body: bytes,
-        rpc: dict[str, Any],
-        started: float,
-        receive: Receive,
-        send: Send,
+        self, scope: Scope, body: bytes, state: RequestState, receive: Receive, send: Send
     ) -> None:
         """Run the SDK with the body in hand, hiding a disconnect until its response is done."""
-        body_delivered = False
-        response_started = False
-        final_body_sending = False
-        client_gone = False
-        response_done = asyncio.Event()
-        bytes_sent = 0
-
-        async def replay_receive() -> Message:
-            nonlocal body_delivered
-            if not body_delivered:
-                body_delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await response_done.wait()
-            return _DISCONNECT
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal response_started, final_body_sending, bytes_sent
-            response_started = True
-            is_final = message["type"] == "http.response.body" and not message.get(
-                "more_body", False
-            )
-            if is_final:
-                final_body_sending = True
-            if not client_gone:
-                bytes_sent += len(message.get("body", b""))
-                await send(message)
-            if is_final:
-                response_done.set()
-
-        async def watch_for_disconnect() -> None:
-            nonlocal client_gone
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            # uvicorn also reports a disconnect once the response is complete; that is no departure.
-            if not final_body_sending:
-                client_gone = True
-                _log_late_disconnect(scope, rpc, bytes_sent, started)
-
+        call = _ShieldedCall(scope, body, state, receive, send)
         # A plain asyncio task, not an anyio task group: this runs for every request, and a
         # task group's cancellation costs some 50 us where cancelling a task costs 7 (measured
-        # with benchmarks/guard_overhead.py). uvicorn always runs the app on asyncio.
-        watcher = asyncio.get_running_loop().create_task(watch_for_disconnect())
+        # per request in the guard alone). uvicorn always runs the app on asyncio.
+        watcher = asyncio.get_running_loop().create_task(call.watch_for_disconnect())
         try:
             with anyio.CancelScope() as cut_scope:  # cut_short() cancels it at shutdown
                 self._running.add(cut_scope)
                 try:
-                    await self.app(scope, replay_receive, guarded_send)
+                    await self.app(scope, call.replay_receive, call.guarded_send)
                 finally:
                     self._running.discard(cut_scope)
         finally:
             watcher.cancel()
-        if cut_scope.cancelled_caught and not final_body_sending:
+        if cut_scope.cancelled_caught and not call.final_body_sending:
             # Cut short by a shutdown that would not wait any longer: end the response properly.
-            _log_cut_by_shutdown(scope, rpc, started)
-            if not response_started:
-                await _send_response(send, 503, self._shutting_down, close=True)
-            elif not final_body_sending and not client_gone:
+            state.outcome = state.event = CUT_SHORT
+            _warn("shutdown cut a request short", scope, state)
+            if not call.response_started:
+                await self._shutting_down(scope, receive, send)
+            elif not call.client_gone:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif state.outcome == OK:
+            state.read_answer(call.last_chunk)
 
 
-async def _send_response(send: Send, status: int, body: bytes, *, close: bool = False) -> None:
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if close:
-        # The rest of the request body was not read, so the connection cannot be reused.
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+class _ShieldedCall:
+    """One shielded call: the SDK's ``receive`` and ``send``, and what they have seen so far."""
+
+    __slots__ = (
+        "body",
+        "body_delivered",
+        "bytes_sent",
+        "client_gone",
+        "final_body_sending",
+        "last_chunk",
+        "receive",
+        "response_done",
+        "response_started",
+        "scope",
+        "send",
+        "state",
+    )
+
+    def __init__(
+        self, scope: Scope, body: bytes, state: RequestState, receive: Receive, send: Send
+    ) -> None:
+        self.scope = scope
+        self.body = body
+        self.state = state
+        self.receive = receive
+        self.send = send
+        self.body_delivered = False
+        self.response_started = False
+        self.final_body_sending = False
+        self.client_gone = False
+        self.bytes_sent = 0
+        self.last_chunk = b""  # the response is in it, once the answer is complete
+        self.response_done = asyncio.Event()
+
+    async def replay_receive(self) -> Message:
+        """The whole body once, then a disconnect only after the response is complete."""
+        if not self.body_delivered:
+            self.body_delivered = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        await self.response_done.wait()
+        return _DISCONNECT
+
+    async def guarded_send(self, message: Message) -> None:
+        """Pass the response on while the client is there; drop it once it has left."""
+        self.response_started = True
+        is_final = message["type"] == "http.response.body" and not message.get("more_body", False)
+        if is_final:
+            self.final_body_sending = True
+        if message["type"] == "http.response.body" and (chunk := message.get("body")):
+            self.last_chunk = chunk
+        if not self.client_gone:
+            self.bytes_sent += len(message.get("body", b""))
+            await self.send(message)
+        if is_final:
+            self.response_done.set()
+
+    async def watch_for_disconnect(self) -> None:
+        while (await self.receive())["type"] != "http.disconnect":
+            pass
+        # uvicorn also reports a disconnect once the response is complete; that is no departure.
+        if not self.final_body_sending:
+            self.client_gone = True
+            self.state.outcome = CLIENT_LEFT
+            self.state.event = LATE_DISCONNECT
+            detail = f"{self.bytes_sent} response bytes sent"
+            _warn(_LATE_DISCONNECT, self.scope, self.state, detail)
+
+
+_EARLY_DISCONNECT: Final = (
+    "client disconnected before its request body was complete, request discarded"
+)
+_LATE_DISCONNECT: Final = (
+    "client disconnected before the response was complete, the rest is dropped and the "
+    "request runs to completion"
+)
+
+
+def _refusal(status: int, message: str) -> Response:
+    """An answer to a request whose body was not (all) read: the connection cannot be reused."""
+    return Response(
+        error_body(INVALID_REQUEST, message),
+        status,
+        headers={"connection": "close"},
+        media_type="application/json",
+    )
 
 
 def _of(declared: int | None) -> str:
     return "unknown (chunked)" if declared is None else str(declared)
 
 
-def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return f"{client[0]}:{client[1]}" if client else "unknown"
+def _warn(what: str, scope: Scope, state: RequestState, detail: str | None = None) -> None:
+    """The guard's one WARNING per event: what happened, to which request, from whom.
 
-
-def _request_id(scope: Scope) -> str:
-    """The client's or proxy's ``X-Request-ID`` (to correlate logs), else a fresh one."""
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            printable: str = value.decode("latin-1")[:64]
-            if printable.isprintable() and " " not in printable:
-                return printable
-    return secrets.token_hex(6)
-
-
-def _log_early_disconnect(
-    scope: Scope, received: int, declared: int | None, started: float
-) -> None:
+    At DEBUG, a second line adds what helps to tell a flaky network from a misbehaving client.
+    """
+    rpc = f" ({state.method} id={state.rpc_id})" if state.method is not None else ""
     logger.warning(
-        "client disconnected before its request body was complete, request discarded: "
-        "%s %s, %d of %s bytes received, client %s, request %s",
+        "%s: %s %s%s, %sclient %s, request %s",
+        what,
         scope["method"],
         scope["path"],
-        received,
-        _of(declared),
-        _client(scope),
-        request_id := _request_id(scope),
+        rpc,
+        f"{detail}, " if detail else "",
+        client_address(scope),
+        state.request_id,
     )
-    _log_detail(request_id, scope, started)
-
-
-def _log_late_disconnect(
-    scope: Scope, rpc: dict[str, Any], bytes_sent: int, started: float
-) -> None:
-    logger.warning(
-        "client disconnected before the response was complete, the rest is dropped and the "
-        "request runs to completion: %s %s (%s id=%s), %d response bytes sent, client %s, "
-        "request %s",
-        scope["method"],
-        scope["path"],
-        rpc.get("method"),
-        rpc.get("id"),
-        bytes_sent,
-        _client(scope),
-        request_id := _request_id(scope),
-    )
-    _log_detail(request_id, scope, started)
-
-
-def _log_cut_by_shutdown(scope: Scope, rpc: dict[str, Any], started: float) -> None:
-    logger.warning(
-        "shutdown cut a request short: %s %s (%s id=%s), client %s, request %s",
-        scope["method"],
-        scope["path"],
-        rpc.get("method"),
-        rpc.get("id"),
-        _client(scope),
-        request_id := _request_id(scope),
-    )
-    _log_detail(request_id, scope, started)
-
-
-def _log_rejected(scope: Scope, reason: str, detail: str, started: float) -> None:
-    logger.warning(
-        "request rejected, %s: %s %s, %s, client %s, request %s",
-        reason,
-        scope["method"],
-        scope["path"],
-        detail,
-        _client(scope),
-        request_id := _request_id(scope),
-    )
-    _log_detail(request_id, scope, started)
-
-
-def _log_detail(request_id: str, scope: Scope, started: float) -> None:
-    """At DEBUG, what else helps to tell a flaky network from a misbehaving client."""
     if not logger.isEnabledFor(logging.DEBUG):
         return
     headers = dict(scope["headers"])
     logger.debug(
         "request %s: after %.3f s; user-agent %r, content-type %r, transfer-encoding %r, HTTP/%s",
-        request_id,
-        time.monotonic() - started,
+        state.request_id,
+        state.elapsed_ms() / 1000,
         headers.get(b"user-agent", b"").decode("latin-1"),
         headers.get(b"content-type", b"").decode("latin-1"),
         headers.get(b"transfer-encoding", b"").decode("latin-1"),

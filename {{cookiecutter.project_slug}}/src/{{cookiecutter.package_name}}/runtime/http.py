@@ -1,7 +1,9 @@
-"""The HTTP service around the SDK's app: ``/mcp`` behind the guard and limits, ``/healthz``.
+"""The HTTP service around the SDK's app: ``/mcp`` behind the guard and limits, ``/healthz``,
+``/metrics``, and the access line in front of them all.
 
 ``build_http_app`` is what the team's ``app.create_app`` calls; what each layer does under
-faults is in the README's "Behaviour under faults" table.
+faults is in the README's "Behaviour under faults" table, what it logs and counts in
+"Operating".
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from .access import AccessLog
 from .auth import AuthSettings, protect
 from .guard import DisconnectGuard
 from .limits import RequestLimit
-from .sdk import Server, check_protocol_headers, create_http_app, session_manager
+from .metrics import Metrics
+from .sdk import Server, check_protocol_headers, create_http_app, has_tool, session_manager
 from .security import HeaderLimit, exposure_warning
 from .settings import ENV_PREFIX, SettingsError
 
@@ -56,13 +60,20 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
         body_timeout=settings.body_timeout,
         check_headers=check_protocol_headers,
     )
+    metrics = Metrics(lambda name: has_tool(server, name)) if settings.metrics else None
+    # /healthz and /metrics answer without MCP authentication (README, "Security").
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     app = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
+            *routes,
             # Authentication, if any, comes before the guard reads a body.
             Mount("/", app=protect(guarded, settings)),
         ],
         middleware=[
+            # First, so that every request has its id and its access line, refusals included.
+            Middleware(AccessLog, metrics=metrics),
             Middleware(RequestLimit, max_requests=settings.limit_concurrency),
             Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
         ],
@@ -71,4 +82,5 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
     app.state.mcp_server = server
     app.state.guard = guarded
     app.state.settings = settings
+    app.state.metrics = metrics
     return app

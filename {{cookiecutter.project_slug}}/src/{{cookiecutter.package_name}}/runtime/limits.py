@@ -8,9 +8,11 @@ beyond what the process should take on gets a fast, clear refusal it can retry.
 
 from __future__ import annotations
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .jsonrpc import error_body
+from .requests import OVER_LIMIT, RequestState
 
 # JSON-RPC's range for server errors; the HTTP status says the rest.
 SERVER_BUSY = -32000
@@ -25,27 +27,24 @@ class RequestLimit:
         self.app = app
         self.max_requests = max_requests
         self.in_flight = 0
-        body = error_body(
-            SERVER_BUSY, f"Service Unavailable: {max_requests} requests in flight; retry shortly"
+        # Built once: the refusal is the same every time.
+        self._busy = Response(
+            error_body(
+                SERVER_BUSY,
+                f"Service Unavailable: {max_requests} requests in flight; retry shortly",
+            ),
+            503,
+            headers={"retry-after": "1"},
+            media_type="application/json",
         )
-        self._start = {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"1"),
-            ],
-        }
-        self._body = {"type": "http.response.body", "body": body}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_requests:
-            await send(self._start)
-            await send(self._body)
+            RequestState.refused(OVER_LIMIT)
+            await self._busy(scope, receive, send)
             return
         self.in_flight += 1
         try:

@@ -1,18 +1,43 @@
-"""Logging to stderr: one readable line per record, the same for our code, uvicorn and the SDK."""
+"""Logging to stderr, one record per line, the same for our code, uvicorn and the SDK.
+
+``LOG_FORMAT=text`` (the default) writes readable lines; ``json`` writes one JSON object per
+line for log shippers, with the request's fields when a record has them. What the lines say
+is the README's "Operating" section.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from .access import ACCESS_FIELDS
+from .requests import current
+from .sdk import PER_REQUEST_LOGGERS
+from .settings import LogFormat
 
 # What str.splitlines() splits on.
 _LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Loggers of the SDK that write a line per request at INFO ("Terminating session: None",
-# "Processing request of type ..."): noise next to uvicorn's access line, and a cost on the
-# request path. Their warnings and errors still come through; at DEBUG, everything does.
-SDK_PER_REQUEST_LOGGERS = ("mcp.server.streamable_http", "mcp.server.lowlevel.server")
+FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# uvicorn's access line ("POST /mcp 200"): ours (``access.py``) replaces it.
+UVICORN_ACCESS: Final = "uvicorn.access"
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every record written while a request is served that request's id.
+
+    A handler's filter, so it costs nothing for records that are not written.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            state = current.get()
+            if state is not None:
+                record.request_id = state.request_id
+        return True
 
 
 class OneLineFormatter(logging.Formatter):
@@ -28,21 +53,51 @@ class OneLineFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
-def configure_logging(level: str) -> None:
-    """Route every logger through one stderr handler at ``level``.
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: timestamp, level, logger, message, the request's fields.
+
+    A traceback goes in ``exception``, as one string, so the record stays on one line.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in ACCESS_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                line[name] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, default=str)
+
+
+def configure_logging(level: str, log_format: LogFormat = "text") -> None:
+    """Route every logger through one stderr handler at ``level``, in ``log_format``.
 
     Replaces whatever handlers were installed before (the SDK installs its own when its server
     class is created), so each record is written exactly once.
     """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLineFormatter(FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else OneLineFormatter(FORMAT))
+    handler.addFilter(RequestIdFilter())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error", UVICORN_ACCESS):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    logging.getLogger(UVICORN_ACCESS).setLevel(logging.WARNING)
     chatter_level = logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING
-    for name in SDK_PER_REQUEST_LOGGERS:
+    # The access line and the tool lines (``tool_errors.py``) say once, with the request id,
+    # what these say at INFO; their warnings and errors still come through.
+    for name in PER_REQUEST_LOGGERS:
         logging.getLogger(name).setLevel(chatter_level)
     # Warnings from dependencies become log records too, so stderr stays one line per record.
     logging.captureWarnings(True)

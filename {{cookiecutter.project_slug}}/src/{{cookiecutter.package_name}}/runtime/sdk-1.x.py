@@ -7,26 +7,26 @@ this module, ``tests/support/sdk.py`` and the ``mcp`` pin in ``pyproject.toml``,
 
 from __future__ import annotations
 
-import functools
-import inspect
-import logging
 import warnings
 from collections.abc import Callable
 from importlib.metadata import version
-from typing import Any, TypeAlias, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar
 
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.shared.exceptions import UrlElicitationRequiredError
 from starlette.applications import Starlette
 
 from .. import SERVER_NAME
+from . import tool_errors
 from .auth import AuthSettings, server_auth
 from .guard import HeaderCheck
 from .security import transport_security
 from .settings import ServiceSettings
 
 __all__ = [
+    "PER_REQUEST_LOGGERS",
     "SDK_LINE",
     "SDK_VERSION",
     "Server",
@@ -34,18 +34,21 @@ __all__ = [
     "ToolError",
     "check_protocol_headers",
     "create_http_app",
+    "has_tool",
     "new_server",
     "prepare_tool",
     "run_stdio",
     "session_manager",
 ]
 
-logger = logging.getLogger(__name__)
-
 SDK_LINE = "1.x"
 SDK_VERSION = version("mcp")
 # 1.x serves no handshake-free revision (MCP 2026-07-28): no routing headers to check.
 check_protocol_headers: HeaderCheck | None = None
+
+# The SDK's loggers that write a line per request at INFO ("Terminating session: None",
+# "Processing request of type ..."): ``logs.py`` keeps them quiet below DEBUG.
+PER_REQUEST_LOGGERS = ("mcp.server.streamable_http", "mcp.server.lowlevel.server")
 
 Server: TypeAlias = FastMCP[Any]
 ToolContext: TypeAlias = Context[Any, Any, Any]
@@ -73,6 +76,11 @@ def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
     return server.streamable_http_app()
 
 
+def has_tool(server: Server, name: str) -> bool:
+    """Whether ``server`` has a tool called ``name`` now, however it was added."""
+    return server._tool_manager.get_tool(name) is not None
+
+
 def session_manager(server: Server) -> StreamableHTTPSessionManager:
     """The manager whose ``run()`` must be entered before ``/mcp`` can answer."""
     return server.session_manager
@@ -84,34 +92,9 @@ async def run_stdio(server: Server) -> None:
 
 
 def prepare_tool(tool: Tool) -> Tool:
-    """The tool as registered, logging an unexpected exception in it once, with its traceback.
+    """The tool as registered: its errors answered and logged by intent (``tool_errors.py``).
 
-    1.x turns such an exception into a tool error for the client and logs nothing, which would
-    hide a server fault. A ``ToolError`` is an answer the tool chose, so it is not logged.
+    1.x by itself sends any exception's text to the client and logs nothing; it wraps our
+    ``ToolError`` once more, as ``Error executing tool <name>: <message>``, as 2.x does.
     """
-    # functools.wraps keeps the signature and type hints the SDK reads the tool's schema from.
-    if inspect.iscoroutinefunction(tool):
-
-        @functools.wraps(tool)
-        async def logged_async(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await tool(*args, **kwargs)
-            except ToolError:
-                raise
-            except Exception:
-                logger.exception("Tool %r raised an unexpected exception", tool.__name__)
-                raise
-
-        return cast(Tool, logged_async)
-
-    @functools.wraps(tool)
-    def logged(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return tool(*args, **kwargs)
-        except ToolError:
-            raise
-        except Exception:
-            logger.exception("Tool %r raised an unexpected exception", tool.__name__)
-            raise
-
-    return cast(Tool, logged)
+    return tool_errors.by_intent(tool, ToolError, (UrlElicitationRequiredError,))

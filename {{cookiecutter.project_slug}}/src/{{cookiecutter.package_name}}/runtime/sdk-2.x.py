@@ -15,9 +15,11 @@ from typing import Any, TypeAlias, TypeVar
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.shared.exceptions import MCPError
 from starlette.applications import Starlette
 
 from .. import SERVER_NAME, __version__
+from . import tool_errors
 from .auth import AuthSettings, server_auth
 from .guard import HeaderCheck
 from .protocol_headers import protocol_header_mismatch
@@ -25,6 +27,7 @@ from .security import transport_security
 from .settings import ServiceSettings
 
 __all__ = [
+    "PER_REQUEST_LOGGERS",
     "SDK_LINE",
     "SDK_VERSION",
     "Server",
@@ -32,6 +35,7 @@ __all__ = [
     "ToolError",
     "check_protocol_headers",
     "create_http_app",
+    "has_tool",
     "new_server",
     "prepare_tool",
     "run_stdio",
@@ -43,6 +47,14 @@ SDK_VERSION = version("mcp")
 # This line serves MCP 2026-07-28: the guard checks the protocol-version header against the
 # body where the SDK does not.
 check_protocol_headers: HeaderCheck | None = protocol_header_mismatch
+
+# The SDK's loggers that write a line per request at INFO ("Terminating session: None", "Tool
+# 'x' failed: ..."): ``logs.py`` keeps them quiet below DEBUG.
+PER_REQUEST_LOGGERS = (
+    "mcp.server.streamable_http",
+    "mcp.server.lowlevel.server",
+    "mcp.server.mcpserver.server",
+)
 
 Server: TypeAlias = MCPServer[Any]
 ToolContext: TypeAlias = Context[Any, Any]
@@ -64,6 +76,11 @@ def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
     )
 
 
+def has_tool(server: Server, name: str) -> bool:
+    """Whether ``server`` has a tool called ``name`` now, however it was added."""
+    return server._tool_manager.get_tool(name) is not None
+
+
 def session_manager(server: Server) -> StreamableHTTPSessionManager:
     """The manager whose ``run()`` must be entered before ``/mcp`` can answer."""
     return server.session_manager
@@ -75,5 +92,9 @@ async def run_stdio(server: Server) -> None:
 
 
 def prepare_tool(tool: Tool) -> Tool:
-    """The tool as registered: 2.x already logs an unexpected exception once, with its traceback."""
-    return tool
+    """The tool as registered: its errors answered and logged by intent (``tool_errors.py``).
+
+    2.x logs its own lines about a tool's failures (``logs.py`` keeps them below the default
+    level) and wraps our ``ToolError`` once more, as ``Error executing tool <name>: <message>``.
+    """
+    return tool_errors.by_intent(tool, ToolError, (MCPError,))

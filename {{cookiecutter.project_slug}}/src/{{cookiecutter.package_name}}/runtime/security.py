@@ -14,8 +14,10 @@ from __future__ import annotations
 import ipaddress
 
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .requests import HEADERS_TOO_LARGE, RequestState
 from .settings import ENV_PREFIX, ServiceSettings
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -72,7 +74,12 @@ class HeaderLimit:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self._body = f"Request headers too large: the limit is {max_bytes} bytes".encode()
+        # Built once; the connection is closed, as the rest of the request was not read.
+        self._too_large = PlainTextResponse(
+            f"Request headers too large: the limit is {max_bytes} bytes",
+            431,
+            headers={"connection": "close"},
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -81,18 +88,8 @@ class HeaderLimit:
             for name, value in headers:
                 size += len(name) + len(value)
             if size > self.max_bytes:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 431,
-                        "headers": [
-                            (b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(self._body)).encode()),
-                            (b"connection", b"close"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": self._body})
+                RequestState.refused(HEADERS_TOO_LARGE)
+                await self._too_large(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

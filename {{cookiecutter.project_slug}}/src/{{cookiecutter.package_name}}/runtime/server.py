@@ -27,6 +27,7 @@ def serve(settings: Settings, sock: socket.socket) -> None:
         app,
         log_config=None,
         log_level=settings.log_level,
+        access_log=False,  # the app writes its own access line (access.py)
         # h11, whose parser bounds a head that is still arriving, with TCP_NODELAY and a
         # deadline for the head (connections.py). `uvicorn pkg.app:app` users pass what flags
         # can (README, "Running").

@@ -1,7 +1,7 @@
-"""The template's settings, read once at startup from environment variables.
+"""The template's settings, read once at startup from environment variables and ``.env``.
 
 Each setting ``x`` is read from the variable ``ENV_PREFIX + "X"``, that is
-``{{ cookiecutter.package_name | upper }}_X``.
+``{{ cookiecutter.package_name | upper }}_X``, in the environment or else in ``.env``.
 
 Everything that shapes the request path is decided here, before the first request, so the
 hot path only reads plain attributes.
@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
+# Read at startup, from the working directory, under the environment (``load_settings``).
+ENV_FILE = Path(".env")
+_IN_FILE = " (in .env)"
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+LogFormat = Literal["text", "json"]
 Transport = Literal["http", "stdio"]
 
 # Lists come from the environment as ``a,b,c``: NoDecode stops pydantic-settings from expecting
@@ -58,6 +64,10 @@ class ServiceSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", min_length=1, description="Address to bind.")
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port (0 picks a free one).")
     log_level: LogLevel = Field(default="info", description="Lowest level written to stderr.")
+    log_format: LogFormat = Field(
+        default="text",
+        description="text: readable lines; json: one JSON object per line, for log shippers.",
+    )
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024,
         gt=0,
@@ -120,6 +130,10 @@ class ServiceSettings(BaseSettings):
         ge=1024,
         description="Largest total size of a request's headers; larger requests get 431.",
     )
+    metrics: bool = Field(
+        default=True,
+        description="Serve Prometheus metrics at GET /metrics (not behind MCP auth).",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -152,34 +166,61 @@ SettingsType = TypeVar("SettingsType", bound="ServiceSettings")
 
 
 def load_settings(cls: type[SettingsType], **overrides: Any) -> SettingsType:
-    """Read ``cls`` from the environment (and explicit overrides, e.g. CLI flags) or fail in one
-    line.
+    """Read ``cls`` from the environment and ``.env`` (and explicit overrides, e.g. CLI flags)
+    or fail in one line.
+
+    ``.env`` in the working directory, if there is one, supplies the variables with this
+    service's prefix that the environment does not set (the environment wins); its other
+    lines are left alone, for the other programs that read it.
 
     Raises:
         SettingsError: naming the offending variable, its value and what is wrong with it.
     """
+    from_file = {
+        name: value
+        for name, value in read_env_file().items()
+        if name.upper().startswith(ENV_PREFIX) and name not in os.environ
+    }
     unknown = sorted(
         name
-        for name in os.environ
+        for name in [*os.environ, *from_file]
         if name.upper().startswith(ENV_PREFIX)
         and name[len(ENV_PREFIX) :].lower() not in cls.model_fields
     )
     if unknown:
         known = ", ".join(ENV_PREFIX + field.upper() for field in cls.model_fields)
-        raise SettingsError(f"unknown setting {', '.join(unknown)} (known: {known})")
+        described = ", ".join(f"{name}{_IN_FILE * (name in from_file)}" for name in unknown)
+        raise SettingsError(f"unknown setting {described} (known: {known})")
+    from_file_fields = {name[len(ENV_PREFIX) :].lower(): value for name, value in from_file.items()}
     try:
-        return cls(**overrides)
+        return cls(**{**from_file_fields, **overrides})
     except ValidationError as exc:
-        raise SettingsError(_describe(exc, overrides, cls.SECRET_FIELDS)) from None
+        raise SettingsError(
+            _describe(exc, overrides, from_file_fields, cls.SECRET_FIELDS)
+        ) from None
 
 
-def _describe(exc: ValidationError, overrides: dict[str, Any], secrets: frozenset[str]) -> str:
+def read_env_file() -> dict[str, str]:
+    """The variables ``ENV_FILE`` sets, if it exists: ``KEY=value`` lines (``export`` and
+    quotes are accepted too)."""
+    if not ENV_FILE.is_file():
+        return {}
+    return {name: value for name, value in dotenv_values(ENV_FILE).items() if value is not None}
+
+
+def _describe(
+    exc: ValidationError,
+    overrides: dict[str, Any],
+    from_file: dict[str, Any],
+    secrets: frozenset[str],
+) -> str:
     problems = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
-        source = (
-            f"--{field.replace('_', '-')}" if field in overrides else ENV_PREFIX + field.upper()
-        )
+        if field in overrides:
+            source = f"--{field.replace('_', '-')}"
+        else:
+            source = ENV_PREFIX + field.upper() + (_IN_FILE if field in from_file else "")
         if field in secrets:
             # Never echo a secret's value, not even a wrong one: error lines end up in logs.
             problems.append(f"{source}: {error['msg']}")

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def serve_stdio(settings: Settings) -> int:
     """Serve MCP on stdin/stdout until the client leaves; the exit code for ``main()``."""
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     logger.info(
         "%s %s serving MCP on stdin/stdout (MCP SDK %s)", SERVER_NAME, __version__, SDK_VERSION
     )

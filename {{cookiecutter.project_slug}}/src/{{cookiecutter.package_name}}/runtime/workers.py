@@ -11,6 +11,10 @@ their own process group, so a Ctrl-C in a terminal reaches them once, through th
 and they receive SIGTERM if the supervisor itself dies. A worker that dies on its own is
 replaced; one that dies within ``STARTUP_WINDOW`` seconds of its start is taken as a startup
 failure that a restart would repeat, and the supervisor stops.
+
+With metrics on, the supervisor makes the workers' shared metrics directory (prometheus-client's
+multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``): a new temporary one, removed when it exits,
+unless the environment names one already (it must then be empty at start).
 """
 
 from __future__ import annotations
@@ -20,16 +24,21 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from typing import Final
 
+from prometheus_client.multiprocess import mark_process_dead
+
 from ..settings import Settings
 from .logs import configure_logging
+from .metrics import MULTIPROCESS_DIR
 from .server import serve
 
 logger = logging.getLogger(__name__)
@@ -51,6 +60,19 @@ class Supervisor:
 
     def run(self) -> int:
         """Supervise until every worker has exited; the exit code for the command."""
+        made_metrics_dir = None
+        if self.settings.metrics and not os.environ.get(MULTIPROCESS_DIR):
+            # Set before any worker starts: each reads it when it imports prometheus-client.
+            made_metrics_dir = tempfile.mkdtemp(prefix="prometheus-")
+            os.environ[MULTIPROCESS_DIR] = made_metrics_dir
+        try:
+            return self._run()
+        finally:
+            if made_metrics_dir is not None:
+                del os.environ[MULTIPROCESS_DIR]
+                shutil.rmtree(made_metrics_dir, ignore_errors=True)
+
+    def _run(self) -> int:
         wakeup_read, wakeup_write = socket.socketpair()
         wakeup_read.setblocking(False)
         wakeup_write.setblocking(False)
@@ -83,6 +105,9 @@ class Supervisor:
                 pid = sentinels[sentinel]  # type: ignore[index]
                 process, started = self.workers.pop(pid)
                 process.join()
+                if MULTIPROCESS_DIR in os.environ:
+                    # Its in-flight gauge no longer counts; its counters still do.
+                    mark_process_dead(pid)  # type: ignore[no-untyped-call]
                 if self.stopping:
                     failed |= process.exitcode != 0
                     continue
@@ -124,5 +149,5 @@ def _work(settings: Settings, sock: socket.socket, supervisor: int) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != supervisor:  # the supervisor died before prctl took effect
             return
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     serve(settings, sock)
