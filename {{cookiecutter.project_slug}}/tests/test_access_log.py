@@ -84,6 +84,7 @@ def run_and_stop(launch: Callable[..., Process], **settings: str) -> tuple[Proce
     return process, sent
 
 
+@pytest.mark.process
 def test_one_access_line_per_request_and_no_sdk_chatter(launch: Callable[..., Process]) -> None:
     process, sent = run_and_stop(launch)
     output = process.output()
@@ -109,6 +110,7 @@ def test_one_access_line_per_request_and_no_sdk_chatter(launch: Callable[..., Pr
     assert [line for line in process.stderr if not LOG_LINE.match(line)] == [], output
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("level", ["info", "debug"])
 def test_json_logs_are_one_object_per_line_with_the_request_fields(
     launch: Callable[..., Process], level: str

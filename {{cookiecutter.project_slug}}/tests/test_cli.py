@@ -180,6 +180,7 @@ def test_a_port_in_use_is_one_clear_line_and_exit_1() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.process
 def test_the_service_reads_env_in_its_working_directory(
     launch: Callable[..., Process], tmp_path: Path
 ) -> None:

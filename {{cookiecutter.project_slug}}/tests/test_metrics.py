@@ -77,6 +77,7 @@ def assert_counts(base_url: str) -> None:
     assert sum(v for (name, _), v in samples.items() if name == "mcp_requests_total") == 6
 
 
+@pytest.mark.process
 def test_metrics_count_real_traffic_in_one_process(launch: Callable[..., Process]) -> None:
     process = launch(*MODULE, "--port", "0", env=clean_environment())
     base_url = f"http://127.0.0.1:{service_port(process)}"
@@ -84,6 +85,7 @@ def test_metrics_count_real_traffic_in_one_process(launch: Callable[..., Process
     assert_counts(base_url)
 
 
+@pytest.mark.process
 def test_metrics_add_up_across_workers(launch: Callable[..., Process]) -> None:
     process = launch(*MODULE, "--port", "0", "--workers", "2", env=clean_environment())
     base_url = f"http://127.0.0.1:{service_port(process)}"

@@ -185,4 +185,3 @@ def test_a_bad_line_in_env_file_is_named_with_the_file(env_file: Path) -> None:
     env_file.write_text(f"{env_name('port')}=abc\n", encoding="utf-8")
     with pytest.raises(SettingsError, match=rf"^invalid setting {env_name('port')} \(in \.env\)="):
         read_settings()
-
