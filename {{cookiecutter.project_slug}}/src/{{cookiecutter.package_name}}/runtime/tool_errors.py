@@ -16,7 +16,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from .requests import current
@@ -36,54 +37,49 @@ def by_intent(
     """
     name = tool.__name__
 
-    def failed(exc: Exception) -> None:
+    def whose() -> tuple[str, str]:
+        """The tool's name as the client called it, and the request's id."""
         state = current.get()
         called = state.name if state is not None and state.name else name
-        request = state.request_id if state is not None else "-"
-        logger.info(
-            "tool %s failed: %s (request %s)", called, exc, request, extra={"rpc_name": called}
-        )
+        return called, state.request_id if state is not None else "-"
 
-    def crashed() -> Exception:
-        state = current.get()
-        called = state.name if state is not None and state.name else name
-        request = state.request_id if state is not None else "-"
-        logger.exception(
-            "tool %s raised an unexpected exception (request %s)",
-            called,
-            request,
-            extra={"rpc_name": called},
-        )
-        # The SDK's own error type, so that neither line logs it again or shows its text.
-        return tool_error(f"internal error; the server log has the details (request {request})")
+    @contextmanager
+    def answered() -> Iterator[None]:
+        try:
+            yield
+        except protocol_errors:
+            raise
+        except tool_error as exc:
+            called, request = whose()
+            logger.info(
+                "tool %s failed: %s (request %s)", called, exc, request, extra={"rpc_name": called}
+            )
+            raise
+        except Exception:
+            called, request = whose()
+            logger.exception(
+                "tool %s raised an unexpected exception (request %s)",
+                called,
+                request,
+                extra={"rpc_name": called},
+            )
+            # The SDK's own error type, so that neither line logs it again or shows its text.
+            message = f"internal error; the server log has the details (request {request})"
+            raise tool_error(message) from None
 
     # functools.wraps keeps the signature and type hints the SDK reads the tool's schema from.
     if inspect.iscoroutinefunction(tool):
 
         @functools.wraps(tool)
         async def call_async(*args: Any, **kwargs: Any) -> Any:
-            try:
+            with answered():
                 return await tool(*args, **kwargs)
-            except protocol_errors:
-                raise
-            except tool_error as exc:
-                failed(exc)
-                raise
-            except Exception:
-                raise crashed() from None
 
         return cast(Tool, call_async)
 
     @functools.wraps(tool)
     def call(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with answered():
             return tool(*args, **kwargs)
-        except protocol_errors:
-            raise
-        except tool_error as exc:
-            failed(exc)
-            raise
-        except Exception:
-            raise crashed() from None
 
     return cast(Tool, call)
