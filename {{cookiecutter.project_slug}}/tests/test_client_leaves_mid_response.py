@@ -21,7 +21,7 @@ from .support import rawhttp
 from .support.client import PROTOCOLS, requires_stateless_progress, rpc_request
 from .support.logs import LogWatch
 from .support.servers import RunningServer
-from .support.tools import QUICK, SLOW
+from .support.tools import add_call, wait_call
 
 LATE_DISCONNECT = "client disconnected before the response was complete"
 
@@ -64,9 +64,7 @@ def test_tool_runs_to_completion_when_client_leaves_while_it_runs(
     assert "tools/call id=7" in warning.getMessage()
     assert logs.warnings() == [warning], logs.dump()
     assert logs.errors() == [], logs.dump()
-    assert server.post(
-        "tools/call", {"name": QUICK, "arguments": {"a": 1, "b": 1}}, protocol=protocol
-    )
+    assert server.post("tools/call", add_call(1, 1), protocol=protocol)
 
 
 @requires_stateless_progress
@@ -74,11 +72,7 @@ def test_tool_runs_to_completion_when_client_leaves_while_it_runs(
 def test_client_leaving_halfway_through_an_sse_stream(
     server: RunningServer, logs: LogWatch, protocol: str
 ) -> None:
-    params = {
-        "name": SLOW,
-        "arguments": {"seconds": 0.6, "steps": 3},
-        "_meta": {"progressToken": "p"},
-    }
+    params = {**wait_call(0.6, 3), "_meta": {"progressToken": "p"}}
     headers, body = rpc_request("tools/call", params, request_id=8, protocol=protocol)
     headers["content-length"] = str(len(body))
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:

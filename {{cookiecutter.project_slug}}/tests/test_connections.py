@@ -48,7 +48,7 @@ from .support.processes import (
     clean_environment,
     untraced,
 )
-from .support.tools import ADD_CALL, SLOW
+from .support.tools import ADD_CALL, wait_call
 
 STARTED = re.compile(r"Application startup complete\.$")
 UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
@@ -251,7 +251,7 @@ def test_over_the_limit_of_requests_in_flight_the_answer_is_503_with_a_json_rpc_
     base_url = f"http://127.0.0.1:{port}"
     headers, body = rpc_request(
         "tools/call",
-        {"name": SLOW, "arguments": {"seconds": 1.5, "steps": 1}},
+        wait_call(1.5, 1),
         request_id=7,
         protocol=PROTOCOLS[0],
     )
@@ -331,7 +331,7 @@ def test_sigterm_drains_every_worker_and_the_call_in_flight_completes(
     process, port, workers = two_workers
     headers, body = rpc_request(
         "tools/call",
-        {"name": SLOW, "arguments": {"seconds": 2, "steps": 2}},
+        wait_call(2, 2),
         request_id=3,
         protocol=PROTOCOLS[0],
     )

@@ -27,9 +27,9 @@ from .support import rawhttp
 from .support.client import PROTOCOLS, rpc_request
 from .support.logs import GUARD_LOGGER, LogWatch
 from .support.servers import RunningServer, serving
-from .support.tools import QUICK
+from .support.tools import add_call
 
-ADD = {"name": QUICK, "arguments": {"a": 20, "b": 22}}
+ADD = add_call(20, 22)
 
 
 @pytest.fixture(scope="module")

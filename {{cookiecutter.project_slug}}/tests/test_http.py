@@ -28,7 +28,7 @@ from .support.client import (
 )
 from .support.logs import LogWatch
 from .support.servers import RunningServer
-from .support.tools import QUICK, SLOW, SUITE_TOOLS
+from .support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
 
 
 def test_healthz(server: RunningServer) -> None:
@@ -47,9 +47,7 @@ def test_initialize_answers_with_server_info(server: RunningServer) -> None:
 def test_tools_over_raw_json_rpc(server: RunningServer, protocol: str) -> None:
     listed = server.post("tools/list", {}, protocol=protocol)
     assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
-    added = server.post(
-        "tools/call", {"name": QUICK, "arguments": {"a": 1.5, "b": 2}}, protocol=protocol
-    )
+    added = server.post("tools/call", add_call(1.5, 2), protocol=protocol)
     assert added["result"]["structuredContent"] == {"result": 3.5}
 
 

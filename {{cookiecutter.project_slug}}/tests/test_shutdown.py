@@ -22,7 +22,7 @@ import pytest
 from .support import rawhttp
 from .support.client import PROTOCOLS, rpc_request
 from .support.processes import MODULE, Process, clean_environment, service_port
-from .support.tools import QUICK, SLOW
+from .support.tools import add_call, wait_call
 
 pytestmark = pytest.mark.process
 
@@ -33,11 +33,7 @@ class InFlightCall:
     """A slow call on its own connection, read to the end in a background thread."""
 
     def __init__(self, port: int, seconds: float) -> None:
-        params = {
-            "name": SLOW,
-            "arguments": {"seconds": seconds, "steps": 4},
-            "_meta": {"progressToken": "shutdown"},
-        }
+        params = {**wait_call(seconds, 4), "_meta": {"progressToken": "shutdown"}}
         headers, body = rpc_request("tools/call", params, request_id=11, protocol=PROTOCOLS[-1])
         head = rawhttp.request_head(port, {**headers, "content-length": str(len(body))})
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -158,7 +154,7 @@ def test_a_request_on_a_connection_accepted_before_sigterm_is_answered_not_reset
     assert refused_soon(port), "a draining server must not accept new connections"
     headers, body = rpc_request(
         "tools/call",
-        {"name": QUICK, "arguments": {"a": 2, "b": 3}},
+        add_call(2, 3),
         request_id=1,
         protocol=PROTOCOLS[0],
     )

@@ -38,7 +38,7 @@ from .support.processes import (
     clean_environment,
     run,
 )
-from .support.tools import QUICK, SLOW, SUITE_TOOLS
+from .support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
 
 pytestmark = pytest.mark.process
 
@@ -115,7 +115,7 @@ def test_stdout_carries_only_answers_and_closing_stdin_exits_0(start_stdio: Star
     process.initialize()
     listed = process.request(2, "tools/list", {})
     assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
-    added = process.request(3, "tools/call", {"name": QUICK, "arguments": {"a": 2, "b": 3}})
+    added = process.request(3, "tools/call", add_call(2, 3))
     assert added["result"]["structuredContent"] == {"result": 5.0}
     # A tool error is an answer like any other, on stdout; the log line about it on stderr.
     refused = process.request(4, "tools/call", {"name": SLOW, "arguments": {"seconds": -1}})
@@ -140,7 +140,7 @@ def test_http_only_settings_are_ignored(start_stdio: StartStdio) -> None:
 {% endif %}
         process = start_stdio(env=env)
         process.initialize()
-        added = process.request(2, "tools/call", {"name": QUICK, "arguments": {"a": 1, "b": 1}})
+        added = process.request(2, "tools/call", add_call(1, 1))
         assert added["result"]["structuredContent"] == {"result": 2.0}
         code, _, stderr = process.finish()
     assert code == 0, stderr
