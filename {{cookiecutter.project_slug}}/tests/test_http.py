@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.runtime.heap import freeze_startup_heap
 from {{ cookiecutter.package_name }}.settings import Settings
 
 {% if cookiecutter.auth != "none" %}
@@ -154,3 +156,26 @@ def test_slow_body_that_completes_is_served(serve: Callable[..., RunningServer])
             time.sleep(0.01)
         answer = rawhttp.read_until(sock, SLOW.encode())
     assert answer.startswith(b"HTTP/1.1 200 ")
+
+
+def test_only_the_mcp_path_reaches_the_guard(server: RunningServer, logs: LogWatch) -> None:
+    """``/mcp`` goes straight to the guard; other paths are the SDK's router's, as before."""
+    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
+    with httpx.Client(base_url=server.base_url, headers=headers) as client:
+        # Not JSON-RPC, so the guard would refuse it (400); the router redirects it instead.
+        slash = client.post("/mcp/", content=b"not json-rpc", follow_redirects=False)
+        assert slash.status_code == 307
+        assert slash.headers["location"].endswith("/mcp")
+        assert client.post("/mcp/tools", content=body).status_code == 404
+        assert client.post("/mcp", content=b"not json-rpc").status_code == 400
+    assert logs.errors() == []
+
+
+def test_the_heap_start_up_leaves_is_frozen() -> None:
+    """What start-up made is out of the collector's sight (``runtime/heap.py``)."""
+    gc.unfreeze()
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > 10_000  # the SDK, pydantic and the app, at least
+    finally:
+        gc.unfreeze()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
+from .runtime.heap import freeze_startup_heap
 from .runtime.http import build_http_app
 from .runtime.logs import configure_logging
 from .runtime.sdk import Server, new_server
@@ -53,6 +54,7 @@ def __getattr__(name: str) -> Starlette:
         settings = read_settings()
         configure_logging(settings.log_level, settings.log_format)
         built = create_app(settings)
+        freeze_startup_heap()
     except SettingsError as exc:
         # One clear line instead of a traceback, however the server is started.
         raise SystemExit(f"error: {exc}") from None

@@ -1,4 +1,4 @@
-"""The HTTP service around the SDK's app: ``/mcp`` behind the guard and limits, ``/healthz``,
+"""The HTTP service around the SDK: ``/mcp`` behind the guard and limits, ``/healthz``,
 ``/metrics``, and the access line in front of them all.
 
 ``build_http_app`` is what the team's ``app.create_app`` calls; what each layer does under
@@ -17,13 +17,21 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .access import AccessLog
 from .auth import AuthSettings, protect
 from .guard import DisconnectGuard
 from .limits import RequestLimit
 from .metrics import Metrics
-from .sdk import Server, check_protocol_headers, create_http_app, has_tool, session_manager
+from .sdk import (
+    Server,
+    check_protocol_headers,
+    create_http_app,
+    has_tool,
+    mcp_endpoint,
+    session_manager,
+)
 from .security import HeaderLimit, exposure_warning
 from .settings import ENV_PREFIX, SettingsError
 
@@ -33,6 +41,31 @@ logger = logging.getLogger(__name__)
 async def healthz(request: Request) -> JSONResponse:
     """Liveness for load balancers; answers without touching the MCP machinery."""
     return JSONResponse({"status": "ok"})
+
+
+class McpPath:
+    """Pure ASGI middleware: requests for ``/mcp`` go straight to ``endpoint``, the rest on.
+
+    ``/mcp`` carries nearly all the traffic; sending it past the router (``/healthz``,
+    ``/metrics`` and the SDK's other routes, for everything else) saves the router's work on
+    every request. The path is matched below the app's mount point, as Starlette's router does.
+    """
+
+    def __init__(self, app: ASGIApp, *, endpoint: ASGIApp, path: str = "/mcp") -> None:
+        self.app = app
+        self.endpoint = endpoint
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            root_path: str = scope.get("root_path", "")
+            if root_path and path.startswith(root_path):
+                path = path[len(root_path) :]
+            if path == self.path:
+                await self.endpoint(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
@@ -55,7 +88,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
             yield
 
     guarded = DisconnectGuard(
-        mcp_app,
+        mcp_endpoint(server, mcp_app),
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
         check_headers=check_protocol_headers,
@@ -68,14 +101,16 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
     app = Starlette(
         routes=[
             *routes,
-            # Authentication, if any, comes before the guard reads a body.
-            Mount("/", app=protect(guarded, settings)),
+            # The SDK's other routes, if any (they take no JSON-RPC: no guard).
+            Mount("/", app=protect(mcp_app, settings)),
         ],
         middleware=[
             # First, so that every request has its id and its access line, refusals included.
             Middleware(AccessLog, metrics=metrics),
             Middleware(RequestLimit, max_requests=settings.limit_concurrency),
             Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
+            # Authentication, if any, comes before the guard reads a body.
+            Middleware(McpPath, endpoint=protect(guarded, settings)),
         ],
         lifespan=lifespan,
     )

@@ -14,6 +14,7 @@ import uvicorn
 from ..app import create_app
 from ..settings import Settings
 from .connections import protocol_class
+from .heap import freeze_startup_heap
 from .shutdown import GracefulServer
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 def serve(settings: Settings, sock: socket.socket) -> None:
     """Serve on ``sock`` in this process until SIGTERM or SIGINT, then drain (``shutdown.py``)."""
     app = create_app(settings)
+    freeze_startup_heap()
     protocol = protocol_class(settings.header_timeout)
     config = uvicorn.Config(
         app,
