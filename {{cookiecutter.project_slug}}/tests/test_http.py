@@ -11,6 +11,7 @@ import anyio
 import httpx
 import pytest
 
+from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime.heap import freeze_startup_heap
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -42,6 +43,7 @@ def test_healthz(server: RunningServer) -> None:
 def test_initialize_answers_with_server_info(server: RunningServer) -> None:
     result = server.initialize()["result"]
     assert result["serverInfo"]["name"] == "{{ cookiecutter.project_slug }}"
+    assert result["serverInfo"]["version"] == __version__  # the service's, not the SDK's
     assert "tools" in result["capabilities"]
 
 
