@@ -204,6 +204,28 @@ def test_layout(baked: Baked) -> None:
     assert (package_dir / "__init__.py").is_file()
 
 
+def test_files_the_readme_names_exist(baked: Baked) -> None:
+    """Every ``src/...`` or ``tests/...`` file the bake's README names is a file of the template.
+
+    Either in this bake, in the other SDK line's or auth choice's variant of it, or (for the
+    template's own tests) in the template's ``tests/``: a file that moved fails here.
+    """
+    readme = (baked.path / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:src|tests)/[\w/.-]+\.py)`", readme))
+    assert named, "the README names no file: the pattern no longer matches it"
+    project = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+    package = f"src/{baked.case.package}/"
+
+    def exists(path: str) -> bool:
+        if (baked.path / path).is_file() or (TEMPLATE_DIR / path).is_file():
+            return True
+        source = project / path.replace(package, "src/{{cookiecutter.package_name}}/", 1)
+        return source.is_file() or any(source.parent.glob(f"{source.stem}-*.py"))
+
+    missing = sorted(path for path in named if not exists(path))
+    assert missing == [], f"the README names files the template lacks: {missing}"
+
+
 def test_no_leftover_jinja(baked: Baked) -> None:
     """Unrendered Jinja in a file or a path name means a template bug."""
     leftovers = [
