@@ -154,6 +154,19 @@ def test_an_invalid_environment_value_is_one_line_naming_the_variable(
     assert line.startswith(f"{SERVER_NAME}: error: invalid setting {ENV_PREFIX}PORT='abc': ")
 
 
+def test_the_transport_is_a_flag_and_a_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "--transport {http,stdio}" in capsys.readouterr().out
+    monkeypatch.setenv(f"{ENV_PREFIX}TRANSPORT", "carrier-pigeon")
+    assert main([]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"{SERVER_NAME}: error: invalid setting ")
+    assert f"{ENV_PREFIX}TRANSPORT='carrier-pigeon'" in line
+
+
 @pytest.mark.process
 def test_under_uvicorn_an_invalid_environment_value_is_one_line_and_a_failure() -> None:
     """The uvicorn entry point reads the environment itself, and must fail the same way."""
