@@ -49,9 +49,10 @@ from .support.servers import assert_serves_mcp
 UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 
-def terminate(process: Process) -> int:
-    """SIGTERM, as a container runtime sends it; the process must be gone within seconds."""
-    process.popen.send_signal(signal.SIGTERM)
+def terminate(process: Process, signal_number: int = signal.SIGTERM) -> int:
+    """SIGTERM, as a container runtime sends it (or SIGINT, as Ctrl-C does); the process must
+    be gone within seconds."""
+    process.popen.send_signal(signal_number)
     started = time.monotonic()
     code = process.wait(timeout=EXIT_TIMEOUT)
     assert time.monotonic() - started < EXIT_TIMEOUT
@@ -64,10 +65,16 @@ UVICORN_CLEAN_STOP_CODES = (0, -signal.SIGTERM)
 
 
 @pytest.mark.process
-@pytest.mark.parametrize("command", [MODULE, (CONSOLE_SCRIPT,)], ids=["python-m", "console-script"])
-def test_serves_on_a_free_port_logs_one_line_per_record_and_stops_on_sigterm(
-    launch: Callable[..., Process], command: tuple[str | Path, ...]
+@pytest.mark.parametrize(
+    ("command", "stop"),
+    [(MODULE, signal.SIGINT), ((CONSOLE_SCRIPT,), signal.SIGTERM)],
+    ids=["python-m-sigint", "console-script-sigterm"],
+)
+def test_serves_on_a_free_port_logs_one_line_per_record_and_stops_cleanly_on_a_signal(
+    launch: Callable[..., Process], command: tuple[str | Path, ...], stop: signal.Signals
 ) -> None:
+    """Either command serves; SIGTERM (a container runtime) or SIGINT (Ctrl-C) stops it with
+    exit 0 and no traceback."""
     process = launch(*command, "--port", "0")
     port = int(process.wait_for_stderr(LISTENING).group(1))
     assert port > 0
@@ -79,7 +86,7 @@ def test_serves_on_a_free_port_logs_one_line_per_record_and_stops_on_sigterm(
     process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
     assert_serves_mcp(f"http://127.0.0.1:{port}")
 
-    code = terminate(process)
+    code = terminate(process, stop)
     assert code == 0, process.output()
     assert "Traceback" not in "\n".join(process.stderr), process.output()
     assert process.stderr[-1].endswith(f"Finished server process [{process.popen.pid}]")
@@ -105,16 +112,6 @@ def test_uvicorn_entry_point_serves_the_app_from_the_environment(
     code = terminate(process)
     assert code in UVICORN_CLEAN_STOP_CODES, process.output()
     assert "Traceback" not in "\n".join(process.stderr), process.output()
-
-
-@pytest.mark.process
-def test_sigint_stops_cleanly_without_a_traceback(launch: Callable[..., Process]) -> None:
-    process = launch(*MODULE, "--port", "0")
-    process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
-    process.popen.send_signal(signal.SIGINT)
-    code = process.wait(timeout=EXIT_TIMEOUT)
-    assert "Traceback" not in "\n".join(process.stderr), process.output()
-    assert code == 0, process.output()
 
 
 def test_help_describes_the_flags_and_the_environment(
@@ -155,6 +152,19 @@ def test_an_invalid_environment_value_is_one_line_naming_the_variable(
     assert main([]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"{SERVER_NAME}: error: invalid setting {ENV_PREFIX}PORT='abc': ")
+
+
+def test_the_transport_is_a_flag_and_a_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "--transport {http,stdio}" in capsys.readouterr().out
+    monkeypatch.setenv(f"{ENV_PREFIX}TRANSPORT", "carrier-pigeon")
+    assert main([]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"{SERVER_NAME}: error: invalid setting ")
+    assert f"{ENV_PREFIX}TRANSPORT='carrier-pigeon'" in line
 
 
 @pytest.mark.process

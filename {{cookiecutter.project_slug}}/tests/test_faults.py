@@ -45,9 +45,9 @@ def assert_still_serving(server: RunningServer) -> None:
         assert answer["result"]["structuredContent"] == {"result": 42.0}, answer
 
 
-def settle(logs: LogWatch) -> None:
-    """Room for anything still to be logged about the last request."""
-    time.sleep(0.2)
+def settle(server: RunningServer, logs: LogWatch) -> None:
+    """Once the server is done with every request so far, nothing was logged at ERROR."""
+    server.settle()
     assert logs.errors() == [], logs.dump()
     assert logs.tracebacks() == [], logs.dump()
 
@@ -63,9 +63,9 @@ def test_connection_cut_before_the_headers_are_complete_reaches_nobody(
     this all day); the server keeps answering."""
     headers, body = rpc_request("tools/call", ADD, request_id=1, protocol=PROTOCOLS[0])
     head = rawhttp.request_head(json_server.port, {**headers, "content-length": str(len(body))})
-    rawhttp.send_and_close(json_server.port, head[:cut_at])
+    json_server.send_and_close(head[:cut_at])
     assert_still_serving(json_server)
-    settle(logs)
+    settle(json_server, logs)
     assert logs.guard_warnings() == []
 
 
@@ -79,6 +79,7 @@ def test_body_cut_short_on_a_kept_alive_connection(
     with socket.create_connection(("127.0.0.1", json_server.port), timeout=10) as sock:
         sock.sendall(first + body)
         assert rawhttp.read_until(sock, b'"result":42.0').startswith(b"HTTP/1.1 200 ")
+        json_server.settle()  # the first request is done with
         partial = body[: len(body) // 2]
         if shape == "chunked":
             second = rawhttp.request_head(
@@ -89,10 +90,9 @@ def test_body_cut_short_on_a_kept_alive_connection(
             second = rawhttp.request_head(json_server.port, {**headers, "content-length": "9999"})
             second += partial if shape == "content-length" else b""
         sock.sendall(second)
-        time.sleep(0.2)
-    logs.wait_for(lambda: bool(logs.guard_warnings()))
+        json_server.hang_up(sock)
     assert_still_serving(json_server)
-    settle(logs)
+    settle(json_server, logs)
     (warning,) = logs.guard_warnings()
     assert "before its request body was complete" in warning.getMessage()
 
@@ -105,7 +105,7 @@ def test_slow_chunked_body_that_completes_is_served(json_server: RunningServer) 
         for start in range(0, len(body), 7):
             piece = body[start : start + 7]
             sock.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-            time.sleep(0.02)
+            time.sleep(0.005)
         sock.sendall(b"0\r\n\r\n")
         answer = rawhttp.read_until(sock, b'"result":42.0')
     assert answer.startswith(b"HTTP/1.1 200 ")
@@ -168,7 +168,7 @@ def test_malformed_requests_get_the_right_status_and_no_error_log(
         assert error["jsonrpc"] == "2.0"
         assert error["error"]["code"] == code, error
     assert_still_serving(json_server)
-    settle(logs)
+    settle(json_server, logs)
     assert logs.warnings() == [], logs.dump()
 
 
@@ -190,7 +190,7 @@ def test_a_content_length_that_is_not_a_number_is_refused_by_the_http_server(
     status, _ = rawhttp.exchange(json_server.port, head + TOOLS_LIST)
     assert status == 400
     assert_still_serving(json_server)
-    settle(logs)
+    settle(json_server, logs)
 
 
 @pytest.mark.parametrize(
@@ -202,7 +202,7 @@ def test_methods_other_than_post_on_mcp(
 ) -> None:
     response = httpx.request(method, json_server.mcp_url, headers=JSON_HEADERS, content=b"{}")
     assert response.status_code == status
-    settle(logs)
+    settle(json_server, logs)
 
 
 # --- faults on the server side stay visible -------------------------------------------------
@@ -223,7 +223,7 @@ def test_a_tool_that_raises_is_a_tool_error_and_one_error_log(
         call = {"name": "broken", "arguments": {"x": 3}}
         answer = server.post("tools/call", call, protocol=protocol)
         assert answer["result"]["isError"] is True, answer
-    time.sleep(0.2)
+    server.settle()
     errors = logs.errors()
     assert len(errors) == len(PROTOCOLS), logs.dump()
     for error in errors:
@@ -247,7 +247,7 @@ def test_an_app_fault_is_a_500_and_one_error_never_a_warning(
     headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
     response = httpx.post(server.mcp_url, headers=headers, content=body)
     assert response.status_code == 500
-    time.sleep(0.2)
+    server.settle()
     (error,) = logs.errors()
     assert error.exc_info is not None
     assert str(error.exc_info[1]) == "app bug"
@@ -263,11 +263,9 @@ def test_a_warning_names_the_request_id_and_debug_adds_detail(
     logs.caplog.set_level(logging.DEBUG, logger=GUARD_LOGGER)
     headers, body = rpc_request("tools/call", ADD, request_id=1, protocol=PROTOCOLS[0])
     headers = {**headers, "x-request-id": "req-7f3a", "user-agent": "flaky-client/1.0"}
-    rawhttp.truncated(json_server.port, headers, body, shape="content-length")
-    logs.wait_for(lambda: len(logs.guard_warnings()) == 1)
+    json_server.cut_short(headers, body, shape="content-length")
     (warning,) = logs.guard_warnings()
     assert "request req-7f3a" in warning.getMessage()
-    logs.wait_for(lambda: any(r.levelno == logging.DEBUG for r in logs.records))
     debug = [r.getMessage() for r in logs.records if r.levelno == logging.DEBUG]
     (detail,) = [message for message in debug if "req-7f3a" in message]
     assert "flaky-client/1.0" in detail

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from {{ cookiecutter.package_name }} import SERVER_NAME
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
@@ -183,14 +182,6 @@ async def test_the_sdk_stdio_client_lists_and_calls_the_tools(tmp_path: Path) ->
         stderr = errlog.read()
     assert reports == [(1, 2, "step 1 of 2"), (2, 2, "step 2 of 2")]
     assert_only_log_lines(stderr)
-
-
-def test_the_transport_is_a_flag_and_a_setting() -> None:
-    assert "--transport {http,stdio}" in run(*MODULE, "--help").stdout
-    result = run(*MODULE, env=clean_environment(TRANSPORT="carrier-pigeon"))
-    assert result.returncode == 2
-    assert result.stderr.startswith(f"{SERVER_NAME}: error: invalid setting ")
-    assert f"{ENV_PREFIX}TRANSPORT='carrier-pigeon'" in result.stderr
 
 
 def test_no_http_app_is_built_from_stdio_settings() -> None:

@@ -28,7 +28,19 @@ def truncated(
     declared: int = 10_000,
     linger: float = 0.2,
 ) -> None:
-    """Send a POST whose body never completes, in one of the shapes clients cut it short.
+    """Send a POST whose body never completes (``truncated_request``), then hang up.
+
+    For a server in another process; one in this process knows when to hang up
+    (``RunningServer.cut_short``).
+    """
+    data = truncated_request(port, headers, body, shape=shape, declared=declared)
+    send_and_close(port, data, linger=linger)
+
+
+def truncated_request(
+    port: int, headers: dict[str, str], body: bytes, *, shape: str, declared: int = 10_000
+) -> bytes:
+    """A POST whose body never completes, in one of the shapes clients cut it short.
 
     ``content-length``: a large Content-Length and the first part of the body;
     ``headers-only``: a large Content-Length and no body at all;
@@ -45,7 +57,7 @@ def truncated(
         data = request_head(port, {**headers, "transfer-encoding": "chunked"}) + chunk
     else:
         raise ValueError(f"unknown shape {shape!r}")
-    send_and_close(port, data, linger=linger)
+    return data
 
 
 def read_until(sock: socket.socket, marker: bytes, *, timeout: float = 10) -> bytes:

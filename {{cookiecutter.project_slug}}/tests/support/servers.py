@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from . import rawhttp
 from .client import (
     HTTP,
     PROTOCOLS,
@@ -22,6 +24,14 @@ from .client import (
     rpc_request,
 )
 from .tools import ADD_CALL, SUITE_TOOLS
+
+T = TypeVar("T")
+# How often the waits below look at the server: a few milliseconds, against the tenths of a
+# second a fixed sleep would have to allow on a busy machine.
+POLL = 0.005
+# Tasks that start with the first request of their kind and then run as long as the loop:
+# sse_starlette's shutdown watcher (the first SSE response starts it).
+LONG_LIVED_TASKS = frozenset({"_shutdown_watcher"})
 
 
 class RunningServer:
@@ -36,7 +46,15 @@ class RunningServer:
             app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
+        self.thread = threading.Thread(target=asyncio.run, args=(self._serve(),))
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # The tasks the server runs when no request is in flight (its own, the lifespan's, the
+        # SDK's task group): any other means something is still at work.
+        self.idle_tasks: set[asyncio.Task[Any]] = set()
+
+    async def _serve(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self.server.serve(sockets=[self.sock])
 
     def start(self) -> None:
         self.thread.start()
@@ -45,6 +63,89 @@ class RunningServer:
             if not self.thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the test server did not start")
             time.sleep(0.01)
+        self.idle_tasks = self._on_loop(_other_tasks)
+
+    def _on_loop(self, function: Callable[[], T]) -> T:
+        """``function()``, run on the server's event loop (where its state may be read)."""
+        assert self.loop is not None
+
+        async def call() -> T:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop).result(timeout=10)
+
+    def _wait(self, condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._on_loop(condition):
+            if time.monotonic() > deadline:
+                busy = self._on_loop(self._busy_tasks)
+                raise AssertionError(f"timed out waiting until {what}; tasks at work: {busy}")
+            time.sleep(POLL)
+
+    def _busy_tasks(self) -> list[str]:
+        return [
+            task.get_coro().__qualname__  # type: ignore[union-attr]
+            for task in _other_tasks() - self.idle_tasks
+            if task.get_coro().__qualname__ not in LONG_LIVED_TASKS  # type: ignore[union-attr]
+        ]
+
+    def _has_connection(self, client: tuple[str, int]) -> bool:
+        connections = self.server.server_state.connections
+        return any(getattr(c, "client", None) == client for c in connections)
+
+    def wait_for_connection(self, sock: socket.socket) -> None:
+        """Return once the server has accepted the client connection ``sock``."""
+        client = sock.getsockname()[:2]
+        self._wait(lambda: self._has_connection(client), f"the server accepts {client}")
+
+    def wait_for_connection_closed(self, client: tuple[str, int]) -> None:
+        """Return once the server has seen the connection from ``client`` close."""
+        self._wait(lambda: not self._has_connection(client), f"the server sees {client} leave")
+
+    def wait_for_request(self) -> None:
+        """Return once a request is in flight: its head is read and the app has it."""
+        self._wait(lambda: bool(self.server.server_state.tasks), "a request is in flight")
+
+    def settle(self, client: tuple[str, int] | None = None) -> None:
+        """Return once the server is idle: no request in flight, no task left over from one
+        (the SDK's included), and the connection of ``client``, if given, closed on its side.
+
+        Whatever the server logs about the requests so far is logged by then: the barrier that
+        negative assertions (no ERROR, one WARNING) need instead of a sleep.
+        """
+
+        def idle() -> bool:
+            if self.server.server_state.tasks or self._busy_tasks():
+                return False
+            return client is None or not self._has_connection(client)
+
+        self._wait(idle, "the server is idle")
+
+    def hang_up(self, sock: socket.socket) -> None:
+        """Close ``sock`` once the request sent on it is in flight; return when it has been
+        handled to the end (see ``settle``)."""
+        client = sock.getsockname()[:2]
+        self.wait_for_request()
+        sock.close()
+        self.settle(client)
+
+    def send_and_close(self, data: bytes) -> None:
+        """Connect, send ``data`` and hang up at once; return when the server is done with it."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            client = sock.getsockname()[:2]
+            self.wait_for_connection(sock)
+            sock.sendall(data)
+        self.settle(client)
+
+    def cut_short(self, headers: dict[str, str], body: bytes, *, shape: str) -> None:
+        """A POST whose body never completes (``rawhttp.truncated_request``), its client gone
+        once the request is in flight; return when the server is done with it."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            sock.sendall(rawhttp.truncated_request(self.port, headers, body, shape=shape))
+            self.hang_up(sock)
+        finally:
+            sock.close()
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -67,6 +168,11 @@ class RunningServer:
         response = HTTP.post(self.mcp_url, headers=headers, content=body)
         response.raise_for_status()
         return parse_rpc_response(response.headers.get("content-type", ""), response.text)
+
+
+def _other_tasks() -> set[asyncio.Task[Any]]:
+    """The running loop's tasks, but the one asking."""
+    return asyncio.all_tasks() - {asyncio.current_task()}
 
 
 @contextmanager
