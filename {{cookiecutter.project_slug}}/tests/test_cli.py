@@ -46,6 +46,8 @@ from .support.processes import (
 )
 from .support.servers import assert_serves_mcp
 
+pytestmark = pytest.mark.quick  # the quick loop (README, Development)
+
 UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 

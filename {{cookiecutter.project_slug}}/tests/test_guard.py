@@ -14,6 +14,8 @@ from {{ cookiecutter.package_name }}.runtime.guard import DisconnectGuard
 
 from .support.logs import LogWatch
 
+pytestmark = pytest.mark.quick  # the quick loop (README, Development)
+
 Script = list[Message]
 
 

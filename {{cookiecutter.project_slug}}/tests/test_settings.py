@@ -24,6 +24,8 @@ from {{ cookiecutter.package_name }}.settings import (
 from .support import credentials
 {% endif %}
 
+pytestmark = pytest.mark.quick  # the quick loop (README, Development)
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:

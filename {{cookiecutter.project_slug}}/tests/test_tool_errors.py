@@ -18,6 +18,8 @@ from .support.logs import LogWatch
 from .support.servers import RunningServer
 from .support.tools import BUG, EXPECTED_FAILURE, FAILING
 
+pytestmark = pytest.mark.quick  # the quick loop (README, Development)
+
 TOOLS_LOGGER = "{{ cookiecutter.package_name }}.tools"
 
 

@@ -32,7 +32,8 @@ from {{ cookiecutter.package_name }}.tools import (
 
 from .support.client import Session, call_tool, in_memory, list_tool_names
 
-pytestmark = pytest.mark.anyio
+# The quick loop (README, Development): keep these in the test process.
+pytestmark = [pytest.mark.anyio, pytest.mark.quick]
 
 
 @pytest.fixture
