@@ -5,6 +5,9 @@ from __future__ import annotations
 import socket
 import time
 
+# The Content-Length of a body that never completes: far more than is ever sent.
+DECLARED = 10_000
+
 
 def request_head(port: int, headers: dict[str, str], *, path: str = "/mcp") -> bytes:
     lines = [f"POST {path} HTTP/1.1", f"host: 127.0.0.1:{port}"]
@@ -12,34 +15,19 @@ def request_head(port: int, headers: dict[str, str], *, path: str = "/mcp") -> b
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def send_and_close(port: int, data: bytes, *, linger: float = 0.2) -> None:
-    """Send ``data``, give the server a moment to read it, then hang up."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
-        time.sleep(linger)
-
-
-def truncated(
-    port: int,
-    headers: dict[str, str],
-    body: bytes,
-    *,
-    shape: str,
-    declared: int = 10_000,
-    linger: float = 0.2,
-) -> None:
-    """Send a POST whose body never completes (``truncated_request``), then hang up.
+def truncated(port: int, headers: dict[str, str], body: bytes, *, shape: str) -> None:
+    """Send a POST whose body never completes (``truncated_request``), wait a moment for the
+    server to read it, then hang up.
 
     For a server in another process; one in this process knows when to hang up
     (``RunningServer.cut_short``).
     """
-    data = truncated_request(port, headers, body, shape=shape, declared=declared)
-    send_and_close(port, data, linger=linger)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(truncated_request(port, headers, body, shape=shape))
+        time.sleep(0.2)
 
 
-def truncated_request(
-    port: int, headers: dict[str, str], body: bytes, *, shape: str, declared: int = 10_000
-) -> bytes:
+def truncated_request(port: int, headers: dict[str, str], body: bytes, *, shape: str) -> bytes:
     """A POST whose body never completes, in one of the shapes clients cut it short.
 
     ``content-length``: a large Content-Length and the first part of the body;
@@ -49,9 +37,9 @@ def truncated_request(
     headers = {name: value for name, value in headers.items() if name != "content-length"}
     partial = body[: len(body) // 2]
     if shape == "content-length":
-        data = request_head(port, {**headers, "content-length": str(declared)}) + partial
+        data = request_head(port, {**headers, "content-length": str(DECLARED)}) + partial
     elif shape == "headers-only":
-        data = request_head(port, {**headers, "content-length": str(declared)})
+        data = request_head(port, {**headers, "content-length": str(DECLARED)})
     elif shape == "chunked":
         chunk = f"{len(partial):x}\r\n".encode() + partial + b"\r\n"
         data = request_head(port, {**headers, "transfer-encoding": "chunked"}) + chunk

@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .access import AccessLog
-from .auth import AuthSettings, protect
+from .auth import AuthSettings, protect, server_auth
 from .guard import DisconnectGuard
 from .limits import RequestLimit
 from .metrics import Metrics
@@ -29,7 +29,6 @@ from .sdk import (
     check_protocol_headers,
     create_http_app,
     has_tool,
-    mcp_endpoint,
     session_manager,
 )
 from .security import HeaderLimit, exposure_warning
@@ -87,8 +86,11 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
         async with manager.run():
             yield
 
+    # The session manager alone answers /mcp, past a router that adds nothing here, unless the
+    # SDK checks tokens itself: its app's middleware is what does that.
+    endpoint = mcp_app if server_auth(settings) else manager.handle_request
     guarded = DisconnectGuard(
-        mcp_endpoint(server, mcp_app),
+        endpoint,
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
         check_headers=check_protocol_headers,

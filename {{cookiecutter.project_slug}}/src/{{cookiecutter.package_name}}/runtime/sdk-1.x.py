@@ -17,7 +17,6 @@ from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import UrlElicitationRequiredError
 from starlette.applications import Starlette
-from starlette.types import ASGIApp
 
 from .. import SERVER_NAME, __version__
 from . import tool_errors
@@ -36,7 +35,6 @@ __all__ = [
     "check_protocol_headers",
     "create_http_app",
     "has_tool",
-    "mcp_endpoint",
     "new_server",
     "prepare_tool",
     "run_stdio",
@@ -81,18 +79,6 @@ def new_server(settings: AuthSettings) -> Server:
 def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
     """The SDK's streamable-HTTP app, serving ``/mcp``; its lifespan is not run when mounted."""
     return server.streamable_http_app()
-
-
-def mcp_endpoint(server: Server, http_app: Starlette) -> ASGIApp:
-    """What answers ``/mcp``: the session manager, or the SDK's app when it checks tokens.
-
-    Without authentication the app's router and error handling add nothing the service does
-    not already do in front of it, at a cost on every request; with it, the app's middleware
-    is what checks the token.
-    """
-    if server.settings.auth is not None:
-        return http_app
-    return server.session_manager.handle_request
 
 
 def has_tool(server: Server, name: str) -> bool:

@@ -17,7 +17,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
 from starlette.applications import Starlette
-from starlette.types import ASGIApp
 
 from .. import SERVER_NAME, __version__
 from . import tool_errors
@@ -37,7 +36,6 @@ __all__ = [
     "check_protocol_headers",
     "create_http_app",
     "has_tool",
-    "mcp_endpoint",
     "new_server",
     "prepare_tool",
     "run_stdio",
@@ -76,18 +74,6 @@ def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
         max_request_body_size=settings.max_body_bytes,
         transport_security=transport_security(settings),
     )
-
-
-def mcp_endpoint(server: Server, http_app: Starlette) -> ASGIApp:
-    """What answers ``/mcp``: the session manager, or the SDK's app when it checks tokens.
-
-    Without authentication the app's router and error handling add nothing the service does
-    not already do in front of it, at a cost on every request; with it, the app's middleware
-    is what checks the token.
-    """
-    if server.settings.auth is not None:
-        return http_app
-    return server.session_manager.handle_request
 
 
 def has_tool(server: Server, name: str) -> bool:
