@@ -78,7 +78,7 @@ def cut_short(shape: str) -> Callable[[int], str]:
 def leaves_mid_tool(port: int) -> str:
     """Call a slow tool, hang up while it runs, and wait for it to finish."""
     headers, body = rpc_request("tools/call", SLOW_CALL, request_id=2, protocol=LEGACY_PROTOCOL)
-    rawhttp.send_and_close(port, request_bytes(port, headers, body), linger=0.2)
+    rawhttp.send_and_close(port, request_bytes(port, headers, body))
     time.sleep(0.6)  # the tool's own duration
     return "client left"
 

@@ -15,16 +15,20 @@ def request_head(port: int, headers: dict[str, str], *, path: str = "/mcp") -> b
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def send_and_close(port: int, data: bytes) -> None:
+    """Send ``data``, give the server a moment to read it, then hang up."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        time.sleep(0.2)
+
+
 def truncated(port: int, headers: dict[str, str], body: bytes, *, shape: str) -> None:
-    """Send a POST whose body never completes (``truncated_request``), wait a moment for the
-    server to read it, then hang up.
+    """Send a POST whose body never completes (``truncated_request``), then hang up.
 
     For a server in another process; one in this process knows when to hang up
     (``RunningServer.cut_short``).
     """
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(truncated_request(port, headers, body, shape=shape))
-        time.sleep(0.2)
+    send_and_close(port, truncated_request(port, headers, body, shape=shape))
 
 
 def truncated_request(port: int, headers: dict[str, str], body: bytes, *, shape: str) -> bytes:
