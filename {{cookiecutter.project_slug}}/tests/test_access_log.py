@@ -18,7 +18,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.runtime.requests import request_id
 
-from .support.client import PROTOCOLS, UNKNOWN_METHOD_ERROR, rpc_request
+from .support.client import METHOD_NOT_FOUND, PROTOCOLS, rpc_request
 from .support.logs import ACCESS_LOGGER, LOG_LINE
 from .support.processes import MODULE, Process, clean_environment, service_port
 from .support.tools import EXPECTED_FAILURE, FAILING, QUICK, add_call, fail_call
@@ -64,7 +64,7 @@ def traffic(base_url: str) -> list[Sent]:
     sent.append(Sent("req-fail-2", f"tools/call {FAILING}", "tool_error", 200))
     answer = post("server/no-such-method", {}, "req-unknown-3")
     sent.append(
-        Sent("req-unknown-3", "server/no-such-method", f"rpc_error {UNKNOWN_METHOD_ERROR}", 200)
+        Sent("req-unknown-3", "server/no-such-method", f"rpc_error {METHOD_NOT_FOUND}", 200)
     )
     answer = post("tools/list", {}, None)
     sent.append(Sent(answer.headers["x-request-id"], "tools/list", "ok", 200))

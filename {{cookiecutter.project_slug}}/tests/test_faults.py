@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.runtime.sdk import prepare_tool
 from {{ cookiecutter.package_name }}.settings import Settings
 
 {% if cookiecutter.auth != "none" %}
@@ -217,7 +216,7 @@ def test_a_tool_that_raises_is_a_tool_error_and_one_error_log(
         """Fails, as a buggy tool does."""
         raise RuntimeError(f"bug with {x}")
 
-    app.state.mcp_server.add_tool(prepare_tool(broken))
+    app.state.mcp_server.add_tool(broken)  # through the SDK's own API
     server = serve(app)
     for protocol in PROTOCOLS:
         call = {"name": "broken", "arguments": {"x": 3}}

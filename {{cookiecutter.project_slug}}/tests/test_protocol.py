@@ -12,9 +12,9 @@ import json
 
 from .support.client import (
     LEGACY_PROTOCOL,
+    METHOD_NOT_FOUND,
     NEWEST_HANDSHAKE_PROTOCOL,
     STATELESS_PROTOCOL,
-    UNKNOWN_METHOD_ERROR,
     initialize_request,
     rpc_request,
     send,
@@ -40,4 +40,4 @@ def test_server_discover_is_unknown_to_handshake_era_requests(server: RunningSer
     headers, body = rpc_request("server/discover", {}, request_id=5, protocol=LEGACY_PROTOCOL)
     answer = send(server.mcp_url, list(headers.items()), json.loads(body))
     assert answer.message["id"] == 5
-    assert answer.message["error"]["code"] == UNKNOWN_METHOD_ERROR, answer
+    assert answer.message["error"]["code"] == METHOD_NOT_FOUND, answer

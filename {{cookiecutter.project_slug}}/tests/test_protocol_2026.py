@@ -26,8 +26,8 @@ from {{ cookiecutter.package_name }}.settings import Settings
 
 from .support.client import (
     LEGACY_PROTOCOL,
+    METHOD_NOT_FOUND,
     MODERN_PROTOCOL,
-    UNKNOWN_METHOD_ERROR,
     VERSION_META_KEY,
     Mutation,
     added,
@@ -41,7 +41,7 @@ from .support.client import (
 )
 from .support.logs import LogWatch
 from .support.servers import RunningServer
-from .support.tools import ADD_CALL, SLOW, SUITE_TOOLS
+from .support.tools import ADD_CALL, SLOW, SUITE_TOOLS, suite
 
 HEADER_MISMATCH = -32020
 UNSUPPORTED_PROTOCOL_VERSION = -32022
@@ -126,7 +126,9 @@ def test_bare_sdk_still_serves_what_the_guard_refuses(
 ) -> None:
     """Proves the guard's check is needed; tells you the day the SDK refuses these itself."""
     settings = Settings()
-    bare = serve(create_http_app(new_server(settings), settings))
+    server = new_server(settings)
+    suite.register(server)
+    bare = serve(create_http_app(server, settings))
     headers, body = stateless_request(method, ADD_CALL if method == "tools/call" else {})
     answer = send(bare.mcp_url, mutate(headers, body), body)
     if answer.status == 400 and answer.message.get("error", {}).get("code") == HEADER_MISMATCH:
@@ -152,4 +154,4 @@ def test_initialize_is_not_a_2026_method(server: RunningServer) -> None:
     params = json.loads(initialize_request()[1])["params"]
     answer = send(server.mcp_url, *stateless_request("initialize", params))
     assert answer.status == 404, answer
-    assert answer.message["error"]["code"] == UNKNOWN_METHOD_ERROR
+    assert answer.message["error"]["code"] == METHOD_NOT_FOUND

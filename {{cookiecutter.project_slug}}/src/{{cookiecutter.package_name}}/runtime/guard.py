@@ -26,7 +26,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .jsonrpc import (
-    HEADER_MISMATCH,
     INVALID_REQUEST,
     RejectedRequest,
     error_body,
@@ -42,14 +41,16 @@ from .requests import (
     OK,
     REFUSED,
     REFUSED_EVENT,
+    RPC_ERROR,
     RequestState,
     client_address,
 )
 
 logger = logging.getLogger(__name__)
 
-# Why a request's headers disagree with its JSON-RPC message, or None when they agree.
-HeaderCheck: TypeAlias = Callable[[Scope, dict[str, Any]], str | None]
+# The answer the SDK line would give wrongly, or not at all, to a request (its scope and its
+# JSON-RPC message), given here instead; None for a request the SDK answers right.
+RequestCheck: TypeAlias = Callable[[Scope, dict[str, Any]], RejectedRequest | None]
 
 # JSON-RPC methods whose response stream ends only when the client leaves.
 LONG_LIVED_METHODS: Final = frozenset({"subscriptions/listen"})
@@ -67,7 +68,7 @@ class DisconnectGuard:
         *,
         max_body_bytes: int,
         body_timeout: float,
-        check_headers: HeaderCheck | None = None,
+        check_request: RequestCheck | None = None,
     ) -> None:
         if max_body_bytes <= 0:
             raise ValueError(
@@ -80,8 +81,8 @@ class DisconnectGuard:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
-        # What the SDK leaves unchecked in the routing headers of its protocol revisions.
-        self.check_headers = check_headers
+        # What the SDK line answers wrongly (``sdk.check_request``).
+        self.check_request = check_request
         # The refusals, built once: only their status and message differ.
         self._too_large = _refusal(
             413, f"Request body too large: the limit is {max_body_bytes} bytes"
@@ -187,12 +188,14 @@ class DisconnectGuard:
             await self._refuse(response, REFUSED_EVENT, state, scope, receive, send)
             return
         state.read_message(rpc)
-        if self.check_headers is not None:
-            mismatch = self.check_headers(scope, rpc)
-            if mismatch is not None:
-                answer = error_body(HEADER_MISMATCH, mismatch, rpc.get("id"))
-                response = Response(answer, 400, media_type="application/json")
-                await self._refuse(response, REFUSED_EVENT, state, scope, receive, send)
+        if self.check_request is not None:
+            answer = self.check_request(scope, rpc)
+            if answer is not None:
+                # The JSON-RPC error the SDK would have answered, had it checked: no refusal.
+                state.outcome = RPC_ERROR
+                state.code = answer.code
+                response = Response(answer.response, answer.status, media_type="application/json")
+                await response(scope, receive, send)
                 return
         if rpc.get("method") in LONG_LIVED_METHODS:
             await self._call_listener(scope, body, receive, send)

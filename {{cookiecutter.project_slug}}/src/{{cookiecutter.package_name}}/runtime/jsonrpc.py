@@ -14,6 +14,7 @@ from typing import Any, Final
 
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
+METHOD_NOT_FOUND: Final = -32601
 # MCP 2026-07-28: routing headers missing, duplicated or disagreeing with the body.
 HEADER_MISMATCH: Final = -32020
 
@@ -24,6 +25,7 @@ class RejectedRequest(Exception):
     def __init__(self, status: int, code: int, message: str, request_id: Any = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
         self.response = error_body(code, message, request_id)
 
 
@@ -55,9 +57,7 @@ def parse_message(body: bytes) -> dict[str, Any]:
         )
     if not isinstance(message, dict):
         raise RejectedRequest(400, INVALID_REQUEST, "Invalid Request: not a JSON-RPC object")
-    request_id = message.get("id")
-    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
-        request_id = None
+    request_id = answerable_id(message)
     if message.get("jsonrpc") != "2.0":
         raise RejectedRequest(
             400, INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"', request_id
@@ -72,3 +72,11 @@ def parse_message(body: bytes) -> dict[str, Any]:
             400, INVALID_REQUEST, "Invalid Request: neither a request nor a response", request_id
         )
     return message
+
+
+def answerable_id(message: dict[str, Any]) -> str | int | None:
+    """The message's id, if it is one an answer can carry (a string or an integer)."""
+    request_id = message.get("id")
+    if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+        return None
+    return request_id

@@ -16,10 +16,21 @@ from typing import Any, Final
 from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.types import Scope
 
+from .jsonrpc import HEADER_MISMATCH, RejectedRequest, answerable_id
+
 # The handshake-free revisions this SDK serves.
 _MODERN: Final = frozenset(MODERN_PROTOCOL_VERSIONS)
 _PROTOCOL_VERSION_HEADER: Final = b"mcp-protocol-version"
 _PROTOCOL_VERSION_META_KEY: Final = "io.modelcontextprotocol/protocolVersion"
+
+
+def check_protocol_header(scope: Scope, message: dict[str, Any]) -> RejectedRequest | None:
+    """The answer to a request whose ``MCP-Protocol-Version`` header disagrees with
+    ``message`` (400, -32020), or None when they agree."""
+    mismatch = protocol_header_mismatch(scope, message)
+    if mismatch is None:
+        return None
+    return RejectedRequest(400, HEADER_MISMATCH, mismatch, answerable_id(message))
 
 
 def protocol_header_mismatch(scope: Scope, message: dict[str, Any]) -> str | None:
