@@ -50,7 +50,7 @@ from .support.processes import (
     clean_environment,
     untraced,
 )
-from .support.tools import ADD_CALL, wait_call
+from .support.tools import ADD_CALL, SLOW, wait_call
 
 STARTED = re.compile(r"Application startup complete\.$")
 UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
@@ -350,6 +350,15 @@ def assert_sigterm_drains_both_and_the_call_in_flight_completes(
     assert "ERROR" not in output, process.output()
     assert "Traceback" not in output, process.output()
     assert output.count("Application shutdown complete.") == 2, process.output()
+    # What the tools share (``shared.py``): opened by each worker once, for all its requests,
+    # and closed after the drain, the call in flight answered.
+    lines = process.stderr
+    opened = [i for i, line in enumerate(lines) if line.endswith(": opened for this process")]
+    closed = [i for i, line in enumerate(lines) if line.endswith(": closing")]
+    assert len(opened) == len(closed) == 2, process.output()
+    answered = next(i for i, line in enumerate(lines) if f"tools/call {SLOW} -> ok" in line)
+    assert min(closed) > max(opened), process.output()
+    assert max(closed) > answered, process.output()
 
 
 @pytest.mark.process

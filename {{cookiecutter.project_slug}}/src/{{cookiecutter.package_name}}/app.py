@@ -1,6 +1,7 @@
 """The service: the team's tools on an SDK server, served over HTTP by the template's runtime.
 
-The team's wiring: change what the server is built from here (e.g. hand settings to tools).
+The team's wiring: what the server is built from. Tools reach the settings and what the
+process opens once through ``shared()`` (``shared.py``).
 
 The module-level ``app``, built from the environment on first use, is what uvicorn serves:
 ``uvicorn {{ cookiecutter.package_name }}.app:app``.
@@ -26,12 +27,13 @@ from .runtime.http import build_http_app
 from .runtime.logs import configure_logging
 from .runtime.sdk import Server, new_server
 from .settings import Settings, SettingsError, read_settings
+from .shared import shared
 from .tools import register_tools
 
 
 def create_server(settings: Settings) -> Server:
-    """The SDK's server with the service's tools, resources and prompts."""
-    server = new_server(settings)
+    """The SDK's server with the service's tools, resources and prompts, and what they share."""
+    server = new_server(settings, shared=shared)
     register_tools(server)
     return server
 

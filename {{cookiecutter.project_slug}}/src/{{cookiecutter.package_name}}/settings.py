@@ -4,15 +4,14 @@ The team's file: the template's settings come in through the base class, yours g
 
 Each field ``x`` is read once, at startup, from the environment variable
 ``{{ cookiecutter.package_name | upper }}_X``
-(a bad value stops the service with one line that names the variable). Add the service's own
-settings as fields of ``Settings``, with a default and a description, e.g.::
-
-    upstream_url: str = Field(default="https://example.com", description="Where to ask.")
-
-and use them in ``app.py``, where the settings meet the server and the tools.
+(or a line of ``.env``); a bad value stops the service with one line that names the variable.
+Add a setting as a field with a default and a description, list it in the README's "Settings"
+and ``.env.example``, and reach it in a tool through ``shared().settings`` (``shared.py``).
 """
 
 from __future__ import annotations
+
+from pydantic import Field, HttpUrl
 
 from .runtime.auth import AuthSettings
 from .runtime.settings import SettingsError, load_settings
@@ -22,6 +21,18 @@ __all__ = ["Settings", "SettingsError", "read_settings"]
 
 class Settings(AuthSettings):
     """Every setting of the service: the template's, the authentication's, then the team's."""
+
+    # The example upstream of ``tools.py`` (``package_info``): replace with your own.
+    pypi_url: HttpUrl = Field(
+        default=HttpUrl("https://pypi.org"),
+        description="Base URL of the PyPI JSON API that package_info calls.",
+    )
+    pypi_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a call to PyPI may take before the tool reports it as failed.",
+    )
 
 
 def read_settings(**overrides: object) -> Settings:

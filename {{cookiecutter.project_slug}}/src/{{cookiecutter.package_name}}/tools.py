@@ -4,14 +4,18 @@ The app calls ``register_tools(server)`` with the SDK's server; that is the one 
 example is one decorated function: copy the one closest to what you need, and keep its test
 (``tests/test_tools.py``) as the pattern for yours.
 
-* ``add``: a quick, pure tool; its type hints become the tool's input schema. It shows the
-  two kinds of failure: raise ``ToolError`` for an expected one (the client gets its message,
-  the log one INFO line); any other exception is a bug (the client gets a generic tool error,
-  the log one ERROR with the traceback and the request id).
+* ``add``: a quick, pure tool; its type hints become the tool's input schema.
 * ``long_task``: a slow tool that reports progress through the request context, so clients
   can show it and know the call is alive.
+* ``package_info`` and the resource template ``pypi://{name}``: an upstream HTTP API called
+  through the client the process shares (``shared.py``), at a URL that is a setting.
 * ``service_info``: a resource, read by URI.
 * ``review_code``: a prompt, a message template the client fills in.
+
+How failures reach the client and the log is decided by what is raised (the README's
+"Operating"): ``ToolError`` in a tool, ``NotFound`` when what was asked for does not exist and
+``ResourceError`` in a resource or prompt are expected, and the client gets their message; any
+other exception is a bug, and the client gets a generic error while the log gets the traceback.
 
 The ``@mcp.…`` decorators take the arguments of the SDK's own (``@server.tool()`` and so on);
 registering through the SDK's API directly in ``register_tools`` works as well.
@@ -24,13 +28,17 @@ import math
 from typing import Annotated
 
 import anyio
-from pydantic import Field
+import httpx
+from pydantic import BaseModel, Field
 
 from . import SERVER_NAME, __version__
 from .runtime.registry import Registry
-from .runtime.sdk import SDK_VERSION, Server, ToolContext, ToolError
+from .runtime.sdk import SDK_VERSION, NotFound, ResourceError, Server, ToolContext, ToolError
+from .shared import shared
 
 MAX_LONG_TASK_SECONDS = 600.0
+# A distribution name as PyPI accepts it (PEP 508): anything else is the caller's mistake.
+PACKAGE_NAME = r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"
 
 mcp = Registry()
 
@@ -58,6 +66,56 @@ async def long_task(
         await anyio.sleep(seconds / steps)
         await ctx.report_progress(step, steps, f"step {step} of {steps}")
     return f"done after {seconds:g} seconds in {steps} steps"
+
+
+class Package(BaseModel):
+    """What PyPI says about a package's latest release."""
+
+    name: str
+    version: str
+    summary: str
+    home_page: str | None
+
+
+PackageName = Annotated[str, Field(pattern=PACKAGE_NAME, max_length=200)]
+
+
+@mcp.tool()
+async def package_info(
+    name: Annotated[PackageName, Field(description="The package's name on PyPI.")],
+) -> Package:
+    """Look a Python package up on PyPI: its latest version, summary and home page."""
+    return await fetch_package(name)
+
+
+@mcp.resource("pypi://{name}", mime_type="application/json")
+async def package_resource(name: PackageName) -> str:
+    """A Python package on PyPI, as JSON: its latest version, summary and home page."""
+    return (await fetch_package(name)).model_dump_json()
+
+
+async def fetch_package(name: str) -> Package:
+    """Ask PyPI, through the client this process shares, about package ``name``.
+
+    Raises:
+        NotFound: PyPI has no such package.
+        ResourceError: PyPI did not answer, or not usefully; the message says how.
+    """
+    try:
+        response = await shared().pypi.get(f"/pypi/{name}/json")
+    except httpx.HTTPError as exc:  # refused, reset or timed out: say which, not the details
+        raise ResourceError(f"PyPI did not answer ({type(exc).__name__})") from exc
+    if response.status_code == httpx.codes.NOT_FOUND:
+        raise NotFound(f"PyPI has no package named {name!r}")
+    if response.status_code != httpx.codes.OK:
+        raise ResourceError(f"PyPI answered HTTP {response.status_code}")
+    info = response.json()["info"]
+    return Package(
+        name=info["name"],
+        version=info["version"],
+        summary=info.get("summary") or "",
+        home_page=(info.get("project_urls") or {}).get("Homepage") or info.get("home_page"),
+    )
 
 
 @mcp.resource("info://service", mime_type="application/json")

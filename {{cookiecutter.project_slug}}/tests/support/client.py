@@ -23,28 +23,32 @@ from . import credentials
 from .sdk_client import (
     MODERN_PROTOCOL,
     PROTOCOLS,
+    RESOURCE_NOT_FOUND_IN_MEMORY,
     STATELESS_PROGRESS_SINCE,
-    UNKNOWN_METHOD_ERROR,
+    ProtocolError,
     Session,
     in_memory,
     over_http,
     over_stdio,
+    read_resource,
     result_fields,
 )
 
 __all__ = [
     "HTTP",
     "LEGACY_PROTOCOL",
+    "METHOD_NOT_FOUND",
     "MODERN_PROTOCOL",
     "NEWEST_HANDSHAKE_PROTOCOL",
     "PROTOCOLS",
+    "RESOURCE_NOT_FOUND_IN_MEMORY",
     "STATELESS_PROTOCOL",
-    "UNKNOWN_METHOD_ERROR",
     "VERSION_META_KEY",
     "Answer",
     "Headers",
     "Mutation",
     "ProgressCallback",
+    "ProtocolError",
     "Session",
     "ToolOutcome",
     "added",
@@ -57,6 +61,7 @@ __all__ = [
     "over_stdio",
     "parse_rpc_response",
     "post_rpc",
+    "read_resource",
     "replaced",
     "requires_stateless_progress",
     "rpc_answer",
@@ -68,6 +73,8 @@ __all__ = [
 ]
 
 LEGACY_PROTOCOL = "2025-06-18"
+# JSON-RPC's code for a method the server does not serve, on both lines.
+METHOD_NOT_FOUND = -32601
 # The suite's HTTP client. Building one costs some 20 ms of CPU (its TLS context), which
 # ``httpx.post`` pays on every call; without keep-alive, each request still gets a connection
 # of its own, as with ``httpx.post``.
@@ -127,8 +134,10 @@ def rpc_request(
     if protocol == STATELESS_PROTOCOL:
         # 2026-07-28: no handshake; every request names itself in headers and in _meta.
         headers["mcp-method"] = method
-        if "name" in params:
-            headers["mcp-name"] = params["name"]
+        # What the request names: a tool or prompt by name, a resource by URI.
+        named = params.get("name", params.get("uri"))
+        if named is not None:
+            headers["mcp-name"] = named
         params = {
             **params,
             "_meta": {

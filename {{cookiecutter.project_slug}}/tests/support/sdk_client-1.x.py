@@ -16,8 +16,10 @@ from mcp.client.streamable_http import streamable_http_client
 {% if cookiecutter.auth != "none" %}
 from mcp.shared._httpx_utils import create_mcp_http_client
 {% endif %}
+from mcp.shared.exceptions import McpError
 from mcp.shared.memory import create_connected_server_and_client_session
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, ReadResourceResult
+from pydantic import AnyUrl
 
 from {{ cookiecutter.package_name }}.runtime.sdk import Server
 
@@ -26,13 +28,15 @@ from . import credentials
 {% endif %}
 from .processes import NEUTRAL_CWD
 
+# What the SDK's client raises for a JSON-RPC error; its ``error`` has the code and message.
+ProtocolError = McpError
+# The code for a resource the server does not have, in the revision the in-memory client speaks:
+# 2025-11-25, where it is -32002.
+RESOURCE_NOT_FOUND_IN_MEMORY = -32002
 Session = ClientSession
 # The wire protocols a raw-HTTP test can speak to this server.
 PROTOCOLS = ("2025-06-18",)
 MODERN_PROTOCOL: str | None = None
-# The JSON-RPC error for a method the server does not know (server/discover): 1.x validates
-# requests against its method list and answers "Invalid request parameters", not -32601.
-UNKNOWN_METHOD_ERROR = -32602
 # The first SDK release that sends progress notifications from a stateless server
 # (mcp 1.26 to 1.28 drop them silently).
 STATELESS_PROGRESS_SINCE = (1, 29)
@@ -86,3 +90,8 @@ async def over_stdio(
 def result_fields(result: CallToolResult) -> tuple[dict[str, Any] | None, bool]:
     """A tool call's structured content and error flag, by this line's field names."""
     return result.structuredContent, result.isError
+
+
+async def read_resource(session: Session, uri: str) -> ReadResourceResult:
+    """Read the resource at ``uri`` through the SDK's client."""
+    return await session.read_resource(AnyUrl(uri))

@@ -17,7 +17,8 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 {% endif %}
-from mcp.types import CallToolResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, ReadResourceResult
 
 from {{ cookiecutter.package_name }}.runtime.sdk import Server
 
@@ -26,12 +27,15 @@ from . import credentials
 {% endif %}
 from .processes import NEUTRAL_CWD
 
+# What the SDK's client raises for a JSON-RPC error; its ``error`` has the code and message.
+ProtocolError = MCPError
+# The code for a resource the server does not have, in the revision the in-memory client speaks:
+# 2026-07-28, where it is invalid params (SEP-2164).
+RESOURCE_NOT_FOUND_IN_MEMORY = -32602
 Session = Client
 # The wire protocols a raw-HTTP test can speak to this server.
 PROTOCOLS = ("2025-06-18", "2026-07-28")
 MODERN_PROTOCOL: str | None = "2026-07-28"
-# The JSON-RPC error for a method the server does not know (server/discover before 2026-07-28).
-UNKNOWN_METHOD_ERROR = -32601
 # The first SDK release that sends progress notifications from a stateless server.
 STATELESS_PROGRESS_SINCE = (2, 0)
 
@@ -73,3 +77,8 @@ async def over_stdio(
 def result_fields(result: CallToolResult) -> tuple[dict[str, Any] | None, bool]:
     """A tool call's structured content and error flag, by this line's field names."""
     return result.structured_content, result.is_error
+
+
+async def read_resource(session: Session, uri: str) -> ReadResourceResult:
+    """Read the resource at ``uri`` through the SDK's client."""
+    return await session.read_resource(uri)

@@ -2,10 +2,10 @@
 
 The request-path tests (guard, limits, protocol, shutdown, CLI, ...) need a quick tool and a
 slow tool with progress. They use these, which every server the tests start carries beside the
-team's: in this process through ``installed()`` (a fixture in ``conftest.py``), in the
-processes the tests start through ``site/sitecustomize.py`` (``processes.clean_environment``
-puts it on ``PYTHONPATH``). The team's ``tools.py`` is free to change: only its own tests
-(``tests/test_tools.py``) name its tools.
+team's (the runtime's ``EXTRA_REGISTRIES``): in this process through ``installed()`` (a fixture
+in ``conftest.py``), in the processes the tests start through ``site/sitecustomize.py``
+(``processes.clean_environment`` puts it on ``PYTHONPATH``). Nothing of the team's is replaced:
+``tools.py`` is free to change, and only its own tests (``tests/test_tools.py``) name its tools.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from typing import Annotated, Any, Literal
 import anyio
 from pydantic import Field
 
-from {{ cookiecutter.package_name }} import app
-from {{ cookiecutter.package_name }}.runtime.registry import Registry
+from {{ cookiecutter.package_name }}.runtime.registry import (
+    EXTRA_REGISTRIES,
+    Registry,
+)
 from {{ cookiecutter.package_name }}.runtime.sdk import (
-    Server,
+    NotFound,
+    ResourceError,
     ToolContext,
     ToolError,
     new_server,
@@ -36,6 +39,14 @@ SUITE_TOOLS = (QUICK, SLOW, FAILING)
 # it is a bug.
 EXPECTED_FAILURE = "no such city: Atlantis"
 BUG = "secret internal detail"
+# The suite's resource templates and prompt: each fails as its argument says (``Failure``).
+ITEMS = "suite://items/{name}"
+NUMBERS = "suite://numbers/{number}"
+PROMPT = "suite_prompt"
+# What the failing resource and prompt say when the failure is expected.
+MISSING = "no such item: Atlantis"
+UNAVAILABLE = "the item store is down"
+Failure = Literal["missing", "unavailable", "bug"]
 
 suite = Registry()
 
@@ -70,6 +81,36 @@ async def suite_fail(kind: Literal["expected", "bug"]) -> str:
     raise ValueError(BUG)
 
 
+def fail_as(kind: str) -> None:
+    """Fail as ``kind`` says, if it names a ``Failure``: as a resource or prompt does."""
+    if kind == "missing":
+        raise NotFound(MISSING)
+    if kind == "unavailable":
+        raise ResourceError(UNAVAILABLE)
+    if kind == "bug":
+        raise ValueError(BUG)
+
+
+@suite.resource(ITEMS)
+def suite_item(name: str) -> str:
+    """An item, by name; the names of a ``Failure`` fail."""
+    fail_as(name)
+    return f"item {name}"
+
+
+@suite.resource(NUMBERS)
+def suite_number(number: int) -> str:
+    """A number, doubled: its URI must carry an integer."""
+    return str(number * 2)
+
+
+@suite.prompt(name=PROMPT)
+def suite_prompt(topic: str, times: int = 1, kind: str = "none") -> str:
+    """Ask about a topic; fails as ``kind`` says."""
+    fail_as(kind)
+    return " ".join([f"Tell me about {topic}."] * times)
+
+
 def fail_call(kind: Literal["expected", "bug"]) -> dict[str, Any]:
     """The ``tools/call`` params for the failing tool."""
     return {"name": FAILING, "arguments": {"kind": kind}}
@@ -93,15 +134,10 @@ def waited_text(seconds: float, steps: int) -> str:
 ADD_CALL = add_call()
 
 
-def register_with_suite_tools(server: Server) -> None:
-    """The team's registration, then the suite's tools."""
-    register_tools(server)
-    suite.register(server)
-
-
 def install() -> None:
-    """Make every server the app builds from now on carry the suite's tools."""
-    app.register_tools = register_with_suite_tools  # type: ignore[attr-defined]
+    """Make every server this process serves from now on carry the suite's tools."""
+    if suite not in EXTRA_REGISTRIES:
+        EXTRA_REGISTRIES.append(suite)
 
 
 @contextmanager
@@ -111,7 +147,7 @@ def installed() -> Iterator[None]:
         install()
         yield
     finally:
-        app.register_tools = register_tools  # type: ignore[attr-defined]
+        EXTRA_REGISTRIES.remove(suite)
 
 
 async def team_tool_names() -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,9 +24,11 @@ from .auth import AuthSettings, protect, server_auth
 from .guard import DisconnectGuard
 from .limits import RequestLimit
 from .metrics import Metrics
+from .per_process import BindPerRequest
+from .registry import register_extras
 from .sdk import (
     Server,
-    check_protocol_headers,
+    check_request,
     create_http_app,
     has_tool,
     session_manager,
@@ -70,22 +72,19 @@ class McpPath:
 def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
     """Serve ``server`` over HTTP. Its lifespan can run once.
 
-    The MCP server is kept on ``app.state.mcp_server`` for code that needs to reach it, and the
-    disconnect guard on ``app.state.guard`` for a graceful shutdown to drain.
+    The lifespan opens what the server's tools share (``server.shared``) before the first
+    request and closes it after the last. The MCP server is kept on ``app.state.mcp_server``
+    for code that needs to reach it, and the disconnect guard on ``app.state.guard`` for a
+    graceful shutdown to drain.
     """
     if settings.transport != "http":
         # Over stdio the auth settings may be unset: never build an HTTP app from them.
         raise SettingsError(f"{ENV_PREFIX}TRANSPORT={settings.transport!r}: this app serves HTTP")
     if warning := exposure_warning(settings):
         logger.warning(warning)
+    register_extras(server)
     mcp_app = create_http_app(server, settings)
     manager = session_manager(server)
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with manager.run():
-            yield
-
     # The session manager alone answers /mcp, past a router that adds nothing here, unless the
     # SDK checks tokens itself: its app's middleware is what does that.
     endpoint = mcp_app if server_auth(settings) else manager.handle_request
@@ -93,8 +92,18 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
         endpoint,
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
-        check_headers=check_protocol_headers,
+        check_request=check_request,
     )
+    bound = BindPerRequest(guarded) if server.shared is not None else None
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if server.shared is not None and bound is not None:
+                bound.bind = await stack.enter_async_context(server.shared.opened(settings))
+            await stack.enter_async_context(manager.run())
+            yield
+
     metrics = Metrics(lambda name: has_tool(server, name)) if settings.metrics else None
     # /healthz and /metrics answer without MCP authentication (README, "Security").
     routes = [Route("/healthz", healthz, methods=["GET"])]
@@ -112,7 +121,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
             Middleware(RequestLimit, max_requests=settings.limit_concurrency),
             Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
             # Authentication, if any, comes before the guard reads a body.
-            Middleware(McpPath, endpoint=protect(guarded, settings)),
+            Middleware(McpPath, endpoint=protect(bound or guarded, settings)),
         ],
         lifespan=lifespan,
     )

@@ -95,9 +95,10 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
         uvicorn_logger.propagate = True
     logging.getLogger(UVICORN_ACCESS).setLevel(logging.WARNING)
     chatter_level = logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING
-    # The access line and the tool lines (``tool_errors.py``) say once, with the request id,
-    # what these say at INFO; their warnings and errors still come through.
-    for name in PER_REQUEST_LOGGERS:
+    # The access line and the tool lines (``errors.py``) say once, with the request id, what
+    # these say at INFO; their warnings and errors still come through. httpx, the tools' HTTP
+    # client (``shared.py``), writes a line per call to an upstream at INFO.
+    for name in (*PER_REQUEST_LOGGERS, "httpx"):
         logging.getLogger(name).setLevel(chatter_level)
     # Warnings from dependencies become log records too, so stderr stays one line per record.
     logging.captureWarnings(True)

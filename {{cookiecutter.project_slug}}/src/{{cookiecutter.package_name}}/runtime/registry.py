@@ -4,16 +4,17 @@ The SDK's own decorators (``@server.tool()``, ``@server.resource(uri)``, ``@serv
 need the server object, which ``app.create_server`` builds per app from the settings. A
 ``Registry`` takes the same decorators and arguments at import time, leaves each function as it
 is (so a test can call it directly), and hands everything to a server in ``register``: adding a
-tool is one decorated function, the same on both SDK lines.
+tool is one decorated function, the same on both SDK lines. How failures are answered and logged
+is the server's business (``errors.py``), whichever way a tool, resource or prompt was added.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
-from .sdk import Server, prepare_tool
+from .sdk import Server
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 Kind = Literal["tool", "resource", "prompt"]
@@ -48,8 +49,7 @@ class Registry:
     def register(self, server: Server) -> None:
         """Add everything declared to ``server``, through the SDK's own decorators."""
         for entry in self._entries:
-            function = prepare_tool(entry.function) if entry.kind == "tool" else entry.function
-            getattr(server, entry.kind)(*entry.args, **entry.options)(function)
+            getattr(server, entry.kind)(*entry.args, **entry.options)(entry.function)
 
     def _collect(
         self, kind: Kind, args: tuple[Any, ...], options: dict[str, Any]
@@ -59,3 +59,14 @@ class Registry:
             return function
 
         return collect
+
+
+EXTRA_REGISTRIES: Final[list[Registry]] = []
+"""Registries whose tools, resources and prompts every server this process serves also gets,
+after the team's: how a test suite adds tools of its own without touching the team's modules."""
+
+
+def register_extras(server: Server) -> None:
+    """Add ``EXTRA_REGISTRIES`` to ``server``: the HTTP app and stdio call this."""
+    for registry in EXTRA_REGISTRIES:
+        registry.register(server)

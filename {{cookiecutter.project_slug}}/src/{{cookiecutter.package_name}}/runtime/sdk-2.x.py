@@ -8,21 +8,32 @@ moving lines means swapping this module, ``tests/support/sdk.py`` and the ``mcp`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterable
 from importlib.metadata import version
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ResourceNotFoundError,
+    ToolError,
+    UnexpectedResourceError,
+    UnexpectedToolError,
+)
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult
+from pydantic import AnyUrl, ValidationError
 from starlette.applications import Starlette
 
 from .. import SERVER_NAME, __version__
-from . import tool_errors
+from . import errors
 from .auth import AuthSettings, server_auth
-from .guard import HeaderCheck
-from .protocol_headers import protocol_header_mismatch
+from .guard import RequestCheck
+from .per_process import PerProcess
+from .protocol_headers import check_protocol_header
 from .security import transport_security
 from .settings import ServiceSettings
 
@@ -30,14 +41,15 @@ __all__ = [
     "PER_REQUEST_LOGGERS",
     "SDK_LINE",
     "SDK_VERSION",
+    "NotFound",
+    "ResourceError",
     "Server",
     "ToolContext",
     "ToolError",
-    "check_protocol_headers",
+    "check_request",
     "create_http_app",
     "has_tool",
     "new_server",
-    "prepare_tool",
     "run_stdio",
     "session_manager",
 ]
@@ -46,7 +58,7 @@ SDK_LINE = "2.x"
 SDK_VERSION = version("mcp")
 # This line serves MCP 2026-07-28: the guard checks the protocol-version header against the
 # body where the SDK does not.
-check_protocol_headers: HeaderCheck | None = protocol_header_mismatch
+check_request: RequestCheck | None = check_protocol_header
 
 # The SDK's loggers that write a line per request at INFO ("Terminating session: None", "Tool
 # 'x' failed: ..."): ``logs.py`` keeps them quiet below DEBUG.
@@ -56,14 +68,129 @@ PER_REQUEST_LOGGERS = (
     "mcp.server.mcpserver.server",
 )
 
-Server: TypeAlias = MCPServer[Any]
 ToolContext: TypeAlias = Context[Any, Any]
-Tool = TypeVar("Tool", bound=Callable[..., Any])
 
 
-def new_server(settings: AuthSettings) -> Server:
-    """The SDK's high-level server; ``create_http_app`` makes its HTTP app stateless."""
-    return MCPServer(name=SERVER_NAME, version=__version__, **server_auth(settings))
+class NotFound(ResourceNotFoundError):
+    """What a resource, prompt or tool was asked for does not exist; the message says what.
+
+    A resource's or a prompt's client gets invalid params (-32602; -32002 before MCP
+    2026-07-28), a tool's a tool error; the log gets one INFO line (``errors.py``).
+    """
+
+
+class Server(MCPServer[Any]):
+    """The SDK's server, its tools, resources and prompts failing by intent (``errors.py``).
+
+    Overrides the three methods through which the SDK reaches a tool, resource or prompt, so
+    the rules hold for everything registered, by any of the SDK's means.
+    """
+
+    # What its tools, resources and prompts share, opened once per process (``per_process.py``).
+    shared: PerProcess[Any, Any] | None = None
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: ToolContext | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        if self._tool_manager.get_tool(name) is None:
+            errors.client_mistake("tool", name, "no such tool")
+            raise MCPError(code=errors.INVALID_PARAMS, message=f"Unknown tool: {name}")
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:
+            # Our ToolError with a generic message: the SDK logs that below ERROR (logs.py).
+            told = errors.bug("tool", name, exc.__cause__ or exc)
+            raise ToolError(f"Error executing tool {name}: {told}") from None
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                errors.client_mistake("tool", name, errors.invalid_arguments(exc.__cause__))
+            else:
+                errors.expected_failure("tool", name, exc.__cause__ or exc)
+            raise
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: ToolContext | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        not_found = errors.resource_not_found_code(context.protocol_version if context else None)
+        data = {"uri": str(uri)}
+        try:
+            return await super().read_resource(uri, context)
+        except ResourceNotFoundError as exc:
+            if isinstance(exc, NotFound):
+                errors.expected_failure("resource", str(uri), exc)
+            else:
+                errors.client_mistake("resource", str(uri), "no such resource")
+            raise MCPError(code=not_found, message=str(exc), data=data) from None
+        except UnexpectedResourceError as exc:
+            cause = exc.__cause__ or exc
+            template = self._template_function(str(uri))
+            if (
+                isinstance(cause, ValidationError)
+                and template is not None
+                and not errors.raised_inside(cause, template)
+            ):
+                # The URI matched a template whose parameters it cannot fill: no such item.
+                errors.client_mistake("resource", str(uri), errors.invalid_arguments(cause))
+                message = f"Unknown resource: {uri}"
+                raise MCPError(code=not_found, message=message, data=data) from None
+            told = errors.bug("resource", str(uri), cause)
+            raise MCPError(code=errors.INTERNAL_ERROR, message=told, data=data) from None
+        except ResourceError as exc:
+            errors.expected_failure("resource", str(uri), exc)
+            raise MCPError(code=errors.INTERNAL_ERROR, message=str(exc), data=data) from None
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        context: ToolContext | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
+        prompt = self._prompt_manager.get_prompt(name)
+        declared = None if prompt is None else prompt.arguments or ()
+        mistake = errors.prompt_mistake(name, declared, arguments)
+        if mistake is not None:
+            errors.client_mistake("prompt", name, mistake)
+            raise MCPError(code=errors.INVALID_PARAMS, message=mistake)
+        assert prompt is not None
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except MCPError:
+            raise
+        except Exception as exc:  # the SDK wraps what the prompt raised in a ValueError
+            cause = errors.root_cause(exc)
+            if isinstance(cause, NotFound | ResourceError):
+                errors.expected_failure("prompt", name, cause)
+                code = errors.INTERNAL_ERROR
+                if isinstance(cause, NotFound):
+                    code = errors.INVALID_PARAMS
+                raise MCPError(code=code, message=str(cause)) from None
+            if isinstance(cause, ValidationError) and not errors.raised_inside(cause, prompt.fn):
+                errors.client_mistake("prompt", name, errors.invalid_arguments(cause))
+                message = f"Invalid arguments for prompt {name}: {errors.invalid_arguments(cause)}"
+                raise MCPError(code=errors.INVALID_PARAMS, message=message) from None
+            told = errors.bug("prompt", name, cause)
+            raise MCPError(code=errors.INTERNAL_ERROR, message=told) from None
+
+    def _template_function(self, uri: str) -> Callable[..., Any] | None:
+        """The function of the resource template ``uri`` is read through, if it is one's."""
+        manager = self._resource_manager
+        if any(str(resource.uri) == uri for resource in manager.list_resources()):
+            return None
+        for template in manager.list_templates():
+            with contextlib.suppress(Exception):  # a URI the template refuses to match
+                if template.matches(uri) is not None:
+                    return template.fn
+        return None
+
+
+def new_server(settings: AuthSettings, *, shared: PerProcess[Any, Any] | None = None) -> Server:
+    """The SDK's high-level server; ``create_http_app`` makes its HTTP app stateless.
+
+    ``shared``: what its tools share, which the app opens once per process.
+    """
+    server = Server(name=SERVER_NAME, version=__version__, **server_auth(settings))
+    server.shared = shared
+    return server
 
 
 def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
@@ -89,12 +216,3 @@ def session_manager(server: Server) -> StreamableHTTPSessionManager:
 async def run_stdio(server: Server) -> None:
     """Serve one client over stdin/stdout until it closes stdin."""
     await server.run_stdio_async()
-
-
-def prepare_tool(tool: Tool) -> Tool:
-    """The tool as registered: its errors answered and logged by intent (``tool_errors.py``).
-
-    2.x logs its own lines about a tool's failures (``logs.py`` keeps them below the default
-    level) and wraps our ``ToolError`` once more, as ``Error executing tool <name>: <message>``.
-    """
-    return tool_errors.by_intent(tool, ToolError, (MCPError,))

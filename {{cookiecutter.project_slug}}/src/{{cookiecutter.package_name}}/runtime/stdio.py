@@ -3,7 +3,8 @@
 The client starts the command with ``--transport stdio`` as its child process, writes requests
 to its stdin and reads answers from its stdout, so stdout carries protocol messages and nothing
 else: every log line goes to stderr, which clients show as the server's log. The same tools as
-over HTTP; the HTTP-only settings (address, limits, auth) do not apply. The server ends, exit
+over HTTP, with what they share opened once for the run; the HTTP-only settings (address,
+limits, auth) do not apply. The server ends, exit
 code 0, when the client closes stdin or sends SIGTERM or SIGINT.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from contextlib import nullcontext
 
 import anyio
 
@@ -19,7 +21,8 @@ from .. import SERVER_NAME, __version__
 from ..app import create_server
 from ..settings import Settings
 from .logs import configure_logging
-from .sdk import SDK_VERSION, run_stdio
+from .registry import register_extras
+from .sdk import SDK_VERSION, Server, run_stdio
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +34,17 @@ def serve_stdio(settings: Settings) -> int:
         "%s %s serving MCP on stdin/stdout (MCP SDK %s)", SERVER_NAME, __version__, SDK_VERSION
     )
     server = create_server(settings)
+    register_extras(server)
     signal.signal(signal.SIGTERM, _exit_at_once)
     signal.signal(signal.SIGINT, _exit_at_once)
-    anyio.run(run_stdio, server)
+    anyio.run(_run, server, settings)
     logger.info("stdin closed, stopping")
     return 0
+
+
+async def _run(server: Server, settings: Settings) -> None:
+    async with server.shared.opened(settings) if server.shared else nullcontext():
+        await run_stdio(server)
 
 
 def _exit_at_once(signum: int, frame: object) -> None:
