@@ -25,6 +25,7 @@ from .guard import HeaderCheck
 from .protocol_headers import protocol_header_mismatch
 from .security import transport_security
 from .settings import ServiceSettings
+from .subscriptions import subscription_options
 
 __all__ = [
     "PER_REQUEST_LOGGERS",
@@ -63,7 +64,12 @@ Tool = TypeVar("Tool", bound=Callable[..., Any])
 
 def new_server(settings: AuthSettings) -> Server:
     """The SDK's high-level server; ``create_http_app`` makes its HTTP app stateless."""
-    return MCPServer(name=SERVER_NAME, version=__version__, **server_auth(settings))
+    return MCPServer(
+        name=SERVER_NAME,
+        version=__version__,
+        **server_auth(settings),
+        **subscription_options(settings),
+    )
 
 
 def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
