@@ -31,8 +31,14 @@ from pydantic import SecretStr
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime import broker as broker_module
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
-from {{ cookiecutter.package_name }}.runtime.subscriptions import CHANNEL
-from {{ cookiecutter.package_name }}.settings import Settings, SettingsError, read_settings
+from {{ cookiecutter.package_name }}.runtime.subscriptions import (
+    broker_channel,
+)
+from {{ cookiecutter.package_name }}.settings import (
+    Settings,
+    SettingsError,
+    read_settings,
+)
 
 {% if cookiecutter.auth != "none" %}
 from .support import credentials
@@ -70,7 +76,7 @@ async def publish(url: str, published: list[str]) -> None:
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """The environment without the developer's settings (and with the tests' credentials)."""
+    """The service's variables as a deployment sets them, none that the developer exported."""
     for name in list(os.environ):
         if name.upper().startswith(ENV_PREFIX):
             monkeypatch.delenv(name)
@@ -201,6 +207,31 @@ def test_refused_listening_says_why_and_what_serves_it(
 # -- through a broker -----------------------------------------------------------------------------
 
 
+def test_deployments_sharing_a_broker_by_database_number_hear_only_their_own(
+    serve: Callable[..., RunningServer], broker: Broker
+) -> None:
+    """Redis's pub/sub ignores database numbers; the channel's name does not, so two
+    deployments on one Redis keep apart by using different ones."""
+    staging = serve(create_app(Settings(subscriptions=SecretStr(f"{broker.url}/1"))))
+    production = serve(create_app(Settings(subscriptions=SecretStr(f"{broker.url}/2"))))
+    published = uris("deployments", 2)
+
+    async def scenario() -> None:
+        async with (
+            listening(staging.mcp_url, published) as on_staging,
+            listening(production.mcp_url, published) as on_production,
+        ):
+            await publish(staging.mcp_url, published[:1])
+            await publish(production.mcp_url, published[1:])
+            await on_staging.until_updated(1)
+            await on_production.until_updated(1)
+            await anyio.sleep(0.3)  # time for the other deployment's event, were it to come
+            assert on_staging.updated == published[:1]
+            assert on_production.updated == published[1:]
+
+    anyio.run(scenario)
+
+
 def test_two_servers_sharing_a_broker_hear_each_others_events_once(
     serve: Callable[..., RunningServer], broker: Broker
 ) -> None:
@@ -325,7 +356,7 @@ def test_foreign_messages_on_the_channel_are_ignored_with_one_warning(
     async def scenario() -> None:
         async with listening(server.mcp_url, published) as listen:
             for junk in (b"not json", b'{"method": "notifications/unknown"}', b"[1, 2]"):
-                broker.publish(CHANNEL, junk)
+                broker.publish(broker_channel(broker.url), junk)
             await publish(server.mcp_url, published)
             await listen.until_updated(len(published))
             assert listen.updated == published
@@ -367,7 +398,7 @@ def test_logs_show_where_the_broker_is_never_its_password(url: str, shown: str) 
 
 def test_a_listener_that_raises_does_not_starve_the_others(logs: LogWatch) -> None:
     """As with the SDK's own bus: one bad listener is logged, the others still hear the event."""
-    bus = broker_module.BrokerBus("redis://127.0.0.1:6379", channel=CHANNEL)
+    bus = broker_module.BrokerBus("redis://127.0.0.1:6379", channel="events")
     heard: list[ServerEvent] = []
 
     def bad(event: ServerEvent) -> None:

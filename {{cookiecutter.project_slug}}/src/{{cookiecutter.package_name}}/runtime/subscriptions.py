@@ -26,6 +26,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final, Literal, TypedDict
+from urllib.parse import urlsplit
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.subscriptions import SubscriptionBus
@@ -40,9 +41,6 @@ logger = logging.getLogger(__name__)
 
 LISTEN: Final = "subscriptions/listen"
 SETTING: Final = f"{ENV_PREFIX}SUBSCRIPTIONS"
-# The broker's pub/sub channel. Redis shares channels across its databases: services, or two
-# deployments of one service, that share a broker need names of their own (README, "Settings").
-CHANNEL: Final = f"{SERVER_NAME}/subscriptions"
 
 
 class SubscriptionOptions(TypedDict, total=False):
@@ -60,13 +58,23 @@ def subscription_options(settings: ServiceSettings) -> SubscriptionOptions:
         # redis takes some 0.4 s to import: only a service that uses a broker pays for it.
         from .broker import BrokerBus
 
-        bus = BrokerBus(choice.get_secret_value(), channel=CHANNEL)
+        url = choice.get_secret_value()
+        bus = BrokerBus(url, channel=broker_channel(url))
         return {"subscriptions": bus, "lifespan": bus.running, "middleware": [bus.watch_listen]}
     reason = refusal(settings)
     if reason is None:
         return {}  # the SDK's in-process bus
     refuse = RefuseListen(reason)
     return {"subscriptions": False, "lifespan": refuse.announcing, "middleware": [refuse]}
+
+
+def broker_channel(url: str) -> str:
+    """The service's pub/sub channel on the broker at ``url``.
+
+    Redis shares pub/sub channels across its databases; the name carries the URL's database
+    number, so deployments that share one Redis keep their events apart by using different ones.
+    """
+    return f"{SERVER_NAME}/subscriptions/{urlsplit(url).path.strip('/') or '0'}"
 
 
 def refusal(settings: ServiceSettings) -> str | None:
