@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -194,12 +194,13 @@ class BrokerBus:
             yield pubsub
         finally:
             # Its connection may be broken: closing it must neither hang nor raise.
+            close: Callable[[], Awaitable[None]] = pubsub.aclose  # typed from redis 8.2 only
             with (
                 anyio.CancelScope(shield=True),
                 anyio.move_on_after(TIMEOUT),
                 suppress(*BROKER_ERRORS),
             ):
-                await pubsub.aclose()
+                await close()
 
     async def _hand_out_until_lost(self, pubsub: PubSub) -> None:
         """Give the listeners what arrives; return never, raise when the broker is lost."""
