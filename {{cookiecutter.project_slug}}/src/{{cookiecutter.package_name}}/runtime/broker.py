@@ -126,9 +126,12 @@ class BrokerBus:
     async def running(self, server: object) -> AsyncIterator[dict[str, Any]]:
         """The server's lifespan: subscribed, or trying to be, from startup to shutdown.
 
-        Startup waits for the first attempt only, so a broker that is down delays it by
-        ``TIMEOUT`` at most.
+        Startup waits for the first attempt only: a broker that is down delays it by twice
+        ``TIMEOUT`` at most (to subscribe, then to close the connection that hung).
         """
+        logger.info(
+            "%s events go through the broker at %s (channel %s)", LISTEN, self.address, self.channel
+        )
         # One retry, at once: a pooled connection the broker closed is replaced, and a publish
         # never waits for the client's own backoff.
         client = Redis.from_url(
@@ -154,29 +157,23 @@ class BrokerBus:
     async def _stay_subscribed(
         self, client: Redis, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        started, retry_in, first = False, FIRST_RETRY, True
+        """Subscribe, hand out what arrives until the subscription is lost, and start again.
+
+        Startup goes on once the first attempt has subscribed or failed.
+        """
+        retry_in = FIRST_RETRY
         while True:
             try:
                 async with self._subscription(client) as pubsub:
-                    self._subscribed = True
-                    if first:
-                        logger.info(
-                            "%s events go through the broker at %s (channel %s)",
-                            LISTEN,
-                            self.address,
-                            self.channel,
-                        )
+                    self._subscribed, retry_in = True, FIRST_RETRY
                     self._outage.end()
-                    first, retry_in = False, FIRST_RETRY
-                    if not started:
-                        task_status.started()
-                        started = True
+                    task_status.started()
+                    task_status = anyio.TASK_STATUS_IGNORED  # whose started() does nothing
                     await self._hand_out_until_lost(pubsub)
             except BROKER_ERRORS as exc:
                 self._lose(describe(exc))
-            if not started:
-                task_status.started()
-                started = True
+            task_status.started()
+            task_status = anyio.TASK_STATUS_IGNORED
             await anyio.sleep(retry_in)
             retry_in = min(retry_in * 2, LAST_RETRY)
 
