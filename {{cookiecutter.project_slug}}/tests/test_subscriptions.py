@@ -169,7 +169,7 @@ def test_one_process_hears_its_own_events(serve: Callable[..., RunningServer]) -
         ),
         pytest.param(
             {"workers": 2},
-            "its 2 worker processes would each hear only their own events",
+            "this service's 2 worker processes would each hear only their own events",
             f"set {SETTING} to a redis:// URL to serve it across them",
             id="auto-under-workers",
         ),

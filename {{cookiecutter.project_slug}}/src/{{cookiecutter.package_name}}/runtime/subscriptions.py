@@ -83,8 +83,8 @@ def refusal(settings: ServiceSettings) -> str | None:
         return f"{SETTING}=off; set it to a redis:// URL to serve it"
     if settings.transport == "http" and settings.workers > 1:
         return (
-            f"its {settings.workers} worker processes would each hear only their own events; "
-            f"set {SETTING} to a redis:// URL to serve it across them"
+            f"this service's {settings.workers} worker processes would each hear only their "
+            f"own events; set {SETTING} to a redis:// URL to serve it across them"
         )
     return None
 
