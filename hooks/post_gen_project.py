@@ -28,9 +28,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-# Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses.
+# Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses, and its
+# subscriptions/listen, which only 2.x serves.
 LINE_ONLY = {
-    "2.x": ["src/{package}/runtime/protocol_headers.py", "tests/test_protocol_2026.py"],
+    "2.x": [
+        "src/{package}/runtime/protocol_headers.py",
+        "src/{package}/runtime/subscriptions.py",
+        "src/{package}/runtime/broker.py",
+        "tests/test_protocol_2026.py",
+        "tests/test_subscriptions.py",
+        "tests/test_subscriptions_across_processes.py",
+        "tests/support/broker.py",
+        "tests/support/listeners.py",
+    ],
     "1.x": ["tests/test_protocol_2026_refused.py"],
 }
 

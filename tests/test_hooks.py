@@ -310,14 +310,24 @@ def test_main_keeps_only_the_chosen_variants(
 ) -> None:
     """The chosen line's and auth's variants become the modules; the rest, and their tests, go.
 
-    Each line also keeps only its own MCP 2026-07-28 files: 2.x's header check and tests, or
-    1.x's tests of how it refuses that revision.
+    Each line also keeps only its own MCP 2026-07-28 files: 2.x's header check, its
+    subscriptions/listen machinery and their tests, or 1.x's tests of how it refuses that
+    revision.
     """
     variants = [f"{RUNTIME}/sdk-{line}.py" for line in ("2.x", "1.x")]
     variants += [f"{RUNTIME}/auth-{choice}.py" for choice in ("none", "bearer", "oauth")]
     variants += [f"tests/support/sdk_client-{line}.py" for line in ("2.x", "1.x")]
     line_only = {
-        "2.x": [f"{RUNTIME}/protocol_headers.py", "tests/test_protocol_2026.py"],
+        "2.x": [
+            f"{RUNTIME}/protocol_headers.py",
+            f"{RUNTIME}/subscriptions.py",
+            f"{RUNTIME}/broker.py",
+            "tests/test_protocol_2026.py",
+            "tests/test_subscriptions.py",
+            "tests/test_subscriptions_across_processes.py",
+            "tests/support/broker.py",
+            "tests/support/listeners.py",
+        ],
         "1.x": ["tests/test_protocol_2026_refused.py"],
     }
     variants += [path for paths in line_only.values() for path in paths]
@@ -331,12 +341,14 @@ def test_main_keeps_only_the_chosen_variants(
     for _ in range(2):  # idempotent
         assert post_gen.main() == 0
     runtime = sorted(path.name for path in (tmp_path / RUNTIME).iterdir())
-    only_2x = ["protocol_headers.py"] if sdk == "2.x" else []
-    assert runtime == ["auth.py", *only_2x, "sdk.py"]
+    only_2x = ["broker.py", "protocol_headers.py", "subscriptions.py"] if sdk == "2.x" else []
+    assert runtime == sorted(["auth.py", "sdk.py", *only_2x])
     assert (tmp_path / RUNTIME / "sdk.py").read_text("utf-8") == f"# sdk-{sdk}.py\n"
     assert (tmp_path / RUNTIME / "auth.py").read_text("utf-8") == f"# auth-{auth}.py\n"
     support = sorted(path.name for path in (tmp_path / "tests/support").iterdir())
-    assert support == ["credentials.py", "sdk_client.py"] if auth != "none" else ["sdk_client.py"]
+    expected = ["sdk_client.py"] + (["broker.py", "listeners.py"] if sdk == "2.x" else [])
+    expected += ["credentials.py"] if auth != "none" else []
+    assert support == sorted(expected)
     client = (tmp_path / "tests/support/sdk_client.py").read_text("utf-8")
     assert client == f"# sdk_client-{sdk}.py\n"
     for line, paths in line_only.items():

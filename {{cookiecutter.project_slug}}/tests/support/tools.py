@@ -10,7 +10,12 @@ in ``conftest.py``), in the processes the tests start through ``site/sitecustomi
 
 from __future__ import annotations
 
+{% if cookiecutter.mcp_sdk == "2.x" %}
+import os
+from collections.abc import Iterator, Sequence
+{% else %}
 from collections.abc import Iterator
+{% endif %}
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
@@ -34,7 +39,12 @@ from {{ cookiecutter.package_name }}.tools import register_tools
 QUICK = "suite_add"
 SLOW = "suite_wait"
 FAILING = "suite_fail"
+{% if cookiecutter.mcp_sdk == "2.x" %}
+PUBLISHER = "suite_publish"
+SUITE_TOOLS = (QUICK, SLOW, FAILING, PUBLISHER)
+{% else %}
 SUITE_TOOLS = (QUICK, SLOW, FAILING)
+{% endif %}
 # What the failing tool says: to the client when the failure is expected, only to the log when
 # it is a bug.
 EXPECTED_FAILURE = "no such city: Atlantis"
@@ -111,6 +121,24 @@ def suite_prompt(topic: str, times: int = 1, kind: str = "none") -> str:
     return " ".join([f"Tell me about {topic}."] * times)
 
 
+{% if cookiecutter.mcp_sdk == "2.x" %}
+@suite.tool(name=PUBLISHER)
+async def suite_publish(uris: list[str], ctx: ToolContext) -> int:
+    """Publish an update of each resource in ``uris``, in order, to ``subscriptions/listen``.
+
+    Answers the id of the process that published them, so a test knows which one did.
+    """
+    for uri in uris:
+        await ctx.notify_resource_updated(uri)
+    return os.getpid()
+
+
+def publish_call(uris: Sequence[str]) -> dict[str, Any]:
+    """The ``tools/call`` params for the publishing tool."""
+    return {"name": PUBLISHER, "arguments": {"uris": list(uris)}}
+
+
+{% endif %}
 def fail_call(kind: Literal["expected", "bug"]) -> dict[str, Any]:
     """The ``tools/call`` params for the failing tool."""
     return {"name": FAILING, "arguments": {"kind": kind}}

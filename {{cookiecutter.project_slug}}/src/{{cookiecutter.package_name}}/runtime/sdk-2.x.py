@@ -36,6 +36,7 @@ from .per_process import PerProcess
 from .protocol_headers import check_protocol_header
 from .security import transport_security
 from .settings import ServiceSettings
+from .subscriptions import subscription_options
 
 __all__ = [
     "PER_REQUEST_LOGGERS",
@@ -188,7 +189,12 @@ def new_server(settings: AuthSettings, *, shared: PerProcess[Any, Any] | None = 
 
     ``shared``: what its tools share, which the app opens once per process.
     """
-    server = Server(name=SERVER_NAME, version=__version__, **server_auth(settings))
+    server = Server(
+        name=SERVER_NAME,
+        version=__version__,
+        **server_auth(settings),
+        **subscription_options(settings),
+    )
     server.shared = shared
     return server
 

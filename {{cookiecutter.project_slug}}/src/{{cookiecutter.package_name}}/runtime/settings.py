@@ -13,9 +13,16 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
+{% if cookiecutter.mcp_sdk == "2.x" %}
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+{% else %}
 
 from dotenv import dotenv_values
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
+{% endif %}
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
@@ -52,7 +59,11 @@ class ServiceSettings(BaseSettings):
     """
 
     # Fields whose values an error message must never repeat.
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"subscriptions"})  # a URL's password
+{% else %}
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset()
+{% endif %}
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
@@ -135,6 +146,45 @@ class ServiceSettings(BaseSettings):
         description="Serve Prometheus metrics at GET /metrics (not behind MCP auth).",
     )
 
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    # A URL may carry a password: kept as a secret, and never repeated in an error.
+    subscriptions: Literal["auto", "off"] | SecretStr = Field(
+        default="auto",
+        description=(
+            "subscriptions/listen: auto (in-process; refused under --workers), off, or the "
+            "redis:// or rediss:// URL of a broker that carries events between processes."
+        ),
+    )
+
+    @field_validator("subscriptions", mode="before")
+    @classmethod
+    def _lower_case_mode(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("auto", "off"):
+            return value.strip().lower()
+        return value
+
+    @field_validator("subscriptions")
+    @classmethod
+    def _check_broker_url(cls, value: str | SecretStr) -> str | SecretStr:
+        """Let through ``redis[s]://[[user]:password@]host[:port][/db]`` and nothing else."""
+        if not isinstance(value, SecretStr):
+            return value
+        try:
+            url = urlsplit(value.get_secret_value())
+            url.port  # noqa: B018 (raises ValueError for a port that is not a number)
+        except ValueError:
+            raise ValueError("not auto, off or a valid URL") from None
+        if url.scheme not in ("redis", "rediss"):
+            raise ValueError("not auto, off or a redis:// or rediss:// URL")
+        if not url.hostname:
+            raise ValueError("the broker URL names no host")
+        if url.path.strip("/") and not url.path.strip("/").isdigit():
+            raise ValueError("the broker URL's path must be empty or a database number, e.g. /0")
+        if url.query or url.fragment:
+            raise ValueError("the broker URL takes no ?query or #fragment")
+        return value
+
+{% endif %}
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_case_level(cls, value: object) -> object:
