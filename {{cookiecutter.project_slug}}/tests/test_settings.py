@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 
 from {{ cookiecutter.package_name }}.runtime import settings as settings_module
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
+    Settings,
     SettingsError,
     read_settings,
 )
@@ -187,3 +189,26 @@ def test_a_bad_line_in_env_file_is_named_with_the_file(env_file: Path) -> None:
     env_file.write_text(f"{env_name('port')}=abc\n", encoding="utf-8")
     with pytest.raises(SettingsError, match=rf"^invalid setting {env_name('port')} \(in \.env\)="):
         read_settings()
+
+
+def test_env_example_lists_every_setting_with_its_default() -> None:
+    """``.env.example`` is where a newcomer learns the settings: none missing, none stale, and
+    every value that is filled in is the default."""
+    example = Path(__file__).parents[1] / ".env.example"
+    lines = dotenv_values(example)
+    listed = {name.removeprefix(ENV_PREFIX).lower(): value for name, value in lines.items()}
+    assert sorted(listed) == sorted(Settings.model_fields)
+    defaults = Settings.model_construct()
+    for field, value in listed.items():
+        if value:  # required settings are listed empty
+            parsed = Settings.model_validate({**_required(), field: value}).model_dump()[field]
+            assert parsed == getattr(defaults, field), field
+
+
+def _required() -> dict[str, str]:
+    """Values for the settings that have no default, so that one setting can be checked."""
+{% if cookiecutter.auth != "none" %}
+    return {name.lower(): value for name, value in credentials.environment().items()}
+{% else %}
+    return {}
+{% endif %}
