@@ -35,7 +35,7 @@ _BODY: Final = b'{"error": "invalid_token", "error_description": "Bearer token r
 class AuthSettings(ServiceSettings):
     """The template's settings plus the tokens ``/mcp`` accepts."""
 
-    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"auth_tokens"})
+    SECRET_FIELDS: ClassVar[frozenset[str]] = ServiceSettings.SECRET_FIELDS | {"auth_tokens"}
 
     auth_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         default=(),
