@@ -12,7 +12,17 @@ from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any, TypeAlias, TypeVar
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    CancelledElicitation,
+    Context,
+    DeclinedElicitation,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    RequestStateSecurity,
+    Resolve,
+)
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
@@ -30,6 +40,12 @@ __all__ = [
     "PER_REQUEST_LOGGERS",
     "SDK_LINE",
     "SDK_VERSION",
+    "AcceptedElicitation",
+    "CancelledElicitation",
+    "DeclinedElicitation",
+    "Elicit",
+    "ElicitationResult",
+    "Resolve",
     "Server",
     "ToolContext",
     "ToolError",
@@ -38,6 +54,7 @@ __all__ = [
     "has_tool",
     "new_server",
     "prepare_tool",
+    "request_state_security",
     "run_stdio",
     "session_manager",
 ]
@@ -63,7 +80,27 @@ Tool = TypeVar("Tool", bound=Callable[..., Any])
 
 def new_server(settings: AuthSettings) -> Server:
     """The SDK's high-level server; ``create_http_app`` makes its HTTP app stateless."""
-    return MCPServer(name=SERVER_NAME, version=__version__, **server_auth(settings))
+    return MCPServer(
+        name=SERVER_NAME,
+        version=__version__,
+        request_state_security=request_state_security(settings),
+        **server_auth(settings),
+    )
+
+
+def request_state_security(settings: ServiceSettings) -> RequestStateSecurity | None:
+    """The keys that seal a call's state between its rounds, or None for the SDK's default.
+
+    A tool that asks the client for input (``Resolve``/``Elicit``) answers a 2026-07-28 call
+    with the questions and a sealed ``requestState``; the client sends the answers and that
+    state back in a new request, which any process behind the port or the proxy may get. It
+    can unseal the state only with the key that sealed it, so every process needs the same
+    keys: ``REQUEST_STATE_KEYS`` (the first seals, every one unseals, for rotation). None keeps
+    the SDK's key of this process's own, enough for one process (``--workers`` hands its
+    workers one generated key through the settings).
+    """
+    keys = [key.get_secret_value() for key in settings.request_state_keys]
+    return RequestStateSecurity(keys=keys) if keys else None
 
 
 def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
