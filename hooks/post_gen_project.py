@@ -28,9 +28,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-# Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses.
+# Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses, and its calls
+# that ask the user in rounds (request state).
 LINE_ONLY = {
-    "2.x": ["src/{package}/runtime/protocol_headers.py", "tests/test_protocol_2026.py"],
+    "2.x": [
+        "src/{package}/runtime/protocol_headers.py",
+        "tests/test_protocol_2026.py",
+        "tests/test_request_state.py",
+        "tests/support/asking.py",
+    ],
     "1.x": ["tests/test_protocol_2026_refused.py"],
 }
 
