@@ -24,6 +24,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psutil
@@ -183,14 +184,26 @@ def test_no_key_reaches_the_log(
 # -- --workers: one generated key ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Workers:
+    """A ``--workers 2`` service: its process, its /mcp URL, and a time (``time.monotonic``)
+    after both workers were started."""
+
+    process: Process
+    url: str
+    started: float
+
+
 @pytest.fixture
-def two_workers(launch: Callable[..., Process]) -> Iterator[tuple[Process, str]]:
-    """``--workers 2`` with no key set, at DEBUG, once both workers serve; its /mcp URL."""
+def two_workers(launch: Callable[..., Process]) -> Iterator[Workers]:
+    """``--workers 2`` with no key set, at DEBUG, once both workers serve."""
     args = ("--port", "0", "--workers", "2", "--log-level", "debug")
     process = launch(*MODULE, *args, env=clean_environment())
     port = service_port(process)
+    process.wait_for_stderr(re.compile(r"started 2 workers, pids \d+, \d+$"))
+    started = time.monotonic()  # the supervisor logs that line after starting them
     wait_for_startups(process, 2)
-    yield process, f"http://127.0.0.1:{port}/mcp"
+    yield Workers(process, f"http://127.0.0.1:{port}/mcp", started)
     process.popen.send_signal(signal.SIGTERM)
     process.wait()
 
@@ -204,21 +217,18 @@ def wait_for_startups(process: Process, count: int) -> None:
 
 
 @pytest.mark.process
-def test_workers_without_a_key_share_one_and_every_call_succeeds(
-    two_workers: tuple[Process, str],
-) -> None:
+def test_workers_without_a_key_share_one_and_every_call_succeeds(two_workers: Workers) -> None:
     """Each round on a connection of its own, so the kernel hands rounds to either worker:
     without one shared key, most of these calls failed. Workers that replace dead ones get
     the same key: states sealed by the first two are answered by their replacements."""
-    process, url = two_workers
+    process, url = two_workers.process, two_workers.url
     outcomes = Counter(str(call_answering(url, greet_call(), ADA).outcome) for _ in range(CALLS))
     assert outcomes == {str(GREETED): CALLS}
 
     pending = [first_round(url, greet_call()) for _ in range(CALLS // 4)]
     originals = psutil.Process(process.popen.pid).children()
     # A worker that dies within STARTUP_WINDOW of its start stops the service: let them age.
-    youngest = max(worker.create_time() for worker in originals)
-    time.sleep(max(0.0, youngest + STARTUP_WINDOW + 0.5 - time.time()))
+    time.sleep(max(0.0, two_workers.started + STARTUP_WINDOW + 0.2 - time.monotonic()))
     for worker in originals:
         worker.send_signal(signal.SIGKILL)
     wait_for_startups(process, 4)
