@@ -28,16 +28,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-# Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses, and its
-# subscriptions/listen, which only 2.x serves.
+# Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses, with its
+# subscriptions/listen and its calls that ask the user in rounds (request state).
 LINE_ONLY = {
     "2.x": [
         "src/{package}/runtime/protocol_headers.py",
         "src/{package}/runtime/subscriptions.py",
         "src/{package}/runtime/broker.py",
         "tests/test_protocol_2026.py",
+        "tests/test_request_state.py",
         "tests/test_subscriptions.py",
         "tests/test_subscriptions_across_processes.py",
+        "tests/support/asking.py",
         "tests/support/broker.py",
         "tests/support/listeners.py",
     ],

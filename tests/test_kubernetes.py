@@ -6,8 +6,8 @@ each manifest is validated against the Kubernetes API schemas of ``KUBERNETES_VE
 an unknown or misspelt field fails. Then what the schemas cannot know is checked against the
 bake itself: probes on the service's ``/healthz`` at the port the Dockerfile sets, a grace
 period that outlasts the preStop pause plus the service's drain, ConfigMap keys that are the
-service's own settings (read from the baked ``settings.py``), the image's non-root uid, and one
-place that names the image.
+service's own settings (read from the baked ``settings.py``), the request-state keys from a
+Secret on every bake, the image's non-root uid, and one place that names the image.
 """
 
 from __future__ import annotations
@@ -195,6 +195,20 @@ def test_settings_come_from_the_configmap_and_secrets_from_a_secret(k8s: K8sBake
     secret = {"secretRef": {"name": "my-mcp-server"}}
     assert (secret in sources) == (k8s.auth == "bearer")
     assert f"{PREFIX}AUTH_TOKENS" not in k8s.config
+    assert f"{PREFIX}REQUEST_STATE_KEYS" not in k8s.config
+
+
+def test_every_pod_gets_the_request_state_keys_from_the_secret_or_does_not_start(
+    k8s: K8sBake,
+) -> None:
+    """On every bake: replicas must share the keys, so a pod without them must not start."""
+    (variable,) = k8s.container["env"]
+    name = f"{PREFIX}REQUEST_STATE_KEYS"
+    assert variable == {
+        "name": name,
+        "valueFrom": {"secretKeyRef": {"name": "my-mcp-server", "key": name}},
+    }
+    assert name.removeprefix(PREFIX).lower() in settings_defaults(k8s.path)
     if k8s.auth == "oauth":
         required = ("AUTH_ISSUER", "AUTH_JWKS_URL", "AUTH_RESOURCE_URL")
         assert all(f"{PREFIX}{name}" in k8s.config for name in required)
@@ -234,10 +248,16 @@ def test_replicas_autoscaling_and_disruptions_fit_together(k8s: K8sBake) -> None
 
 
 def test_the_readme_applies_them_as_the_tests_read_them(k8s: K8sBake) -> None:
-    """The generated README's command applies this directory, and names the secret it needs."""
+    """The generated README makes the Secret with every key the Deployment reads, then applies."""
     readme = (k8s.path / "README.md").read_text("utf-8")
     assert APPLY in readme
-    assert ("kubectl create secret generic my-mcp-server" in readme) == (k8s.auth == "bearer")
+    create = "kubectl create secret generic my-mcp-server \\\n"
+    assert readme.count(create) == 1
+    command = readme.split(create, 1)[1].split(f"\n{APPLY}\n", 1)[0]
+    assert all(line.endswith(" \\") for line in command.splitlines()[:-1]), command
+    literals = re.findall(rf"--from-literal=({PREFIX}\w+)=", command)
+    expected = ["REQUEST_STATE_KEYS", *(["AUTH_TOKENS"] if k8s.auth == "bearer" else [])]
+    assert literals == [PREFIX + name for name in expected]
 
 
 def test_without_the_option_there_are_no_manifests(bake: Bake, tmp_path: Path) -> None:

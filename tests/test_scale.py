@@ -12,7 +12,12 @@ rewritten, and the test fails if those lines are not where it expects them. Show
   wait for ``/healthz``) under continuous ``tools/call`` load loses no call and logs no ERROR;
 * a replica killed with SIGKILL mid-load costs at most the calls that were on it (one per client
   thread at most), and those fail cleanly: nginx answers 502, or an SSE answer ends before its
-  last chunk; nothing hangs.
+  last chunk; nothing hangs;
+* the bake's example tool that asks the user (MCP 2026-07-28: a call in two rounds, the second
+  carrying the state the first sealed) succeeds on every call, each from a new SDK client with
+  each request on a connection of its own (``asking_client.py``), over ``--workers 2`` without
+  a key and over two replicas behind nginx given one ``REQUEST_STATE_KEYS``; and, as the
+  control that shows the test can fail, most calls fail when the two replicas have no key.
 
 One fast test holds the README's replica commands to the shipped config's ports and name.
 Without nginx the slow tests skip and say how to enable them; under ``CI=true`` they fail instead,
@@ -25,6 +30,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -34,12 +40,19 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from _support import Bake, clean_env, expect_success, python_module, run, unavailable
+
+ASKING_CLIENT = Path(__file__).with_name("asking_client.py")
+# How often the example that asks the user is called per setup: without a shared key, 4 of 40
+# calls succeeded over --workers 2 and none across two replicas.
+ASKING_CALLS = 40
+APPROVED = "approved: deploy"
 
 PREFIX = "MY_MCP_SERVER_"
 COMMAND = "my-mcp-server"
@@ -97,13 +110,17 @@ class Replica:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    # More settings, as variables without the prefix, and more arguments.
+    settings: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
 
     def start(self) -> None:
         """Start it as the README does, and return once ``/healthz`` answers."""
-        env = clean_env({f"{PREFIX}ALLOWED_HOSTS": PUBLIC_HOST})
+        settings = {"ALLOWED_HOSTS": PUBLIC_HOST, **self.settings}
+        env = clean_env({PREFIX + name: value for name, value in settings.items()})
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
-                [str(self.venv_bin / COMMAND), "--port", str(self.port)],
+                [str(self.venv_bin / COMMAND), "--port", str(self.port), *self.args],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
@@ -132,10 +149,19 @@ class Replica:
 
 
 def render_nginx(shipped: str, replicas: list[int], listen: int, access_log: Path) -> str:
-    """Rewrite the shipped config for this run; fail if a rewritten line has moved."""
+    """Rewrite the shipped config for this run; fail if a rewritten line has moved.
+
+    The upstream's first lines get the replicas' ports; lines beyond their number are dropped.
+    """
     ports = iter(replicas)
-    text, servers = UPSTREAM_SERVER.subn(lambda m: f"{m[1]}127.0.0.1:{next(ports)}{m[2]}", shipped)
-    assert servers == len(replicas), f"deploy/nginx.conf has {servers} upstream servers"
+    servers = len(UPSTREAM_SERVER.findall(shipped))
+    assert servers >= len(replicas), f"deploy/nginx.conf has {servers} upstream servers"
+
+    def upstream_server(line: re.Match[str]) -> str:
+        port = next(ports, None)
+        return "" if port is None else f"{line[1]}127.0.0.1:{port}{line[2]}"
+
+    text = UPSTREAM_SERVER.sub(upstream_server, shipped)
     text, listens = LISTEN.subn(rf"\g<1>127.0.0.1:{listen};", text)
     text, logs = ACCESS_LOG.subn(lambda m: f"{m[1]}{access_log}{m[2]}", text)
     assert (listens, logs) == (1, 1), "deploy/nginx.conf: listen or access_log line moved"
@@ -194,14 +220,9 @@ def project(bake: Bake, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def cluster(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Start three replicas and nginx; stop all of them afterwards, whatever happened."""
-    workdir = tmp_path_factory.mktemp("nginx")
-    replicas = [
-        Replica(project / ".venv" / "bin", free_port(), workdir / f"replica-{index}.log")
-        for index in range(3)
-    ]
+@contextmanager
+def behind_nginx(replicas: list[Replica], project: Path, workdir: Path) -> Iterator[Cluster]:
+    """Start ``replicas`` and nginx in front of them; stop them all afterwards, come what may."""
     proxy_port = free_port()
     access_log = workdir / "access.log"
     include = workdir / "service.conf"
@@ -244,6 +265,18 @@ def cluster(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             if replica.process is not None and replica.process.poll() is None:
                 replica.process.kill()
                 replica.process.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Three replicas behind nginx, shared by the module's tests."""
+    workdir = tmp_path_factory.mktemp("nginx")
+    replicas = [
+        Replica(project / ".venv" / "bin", free_port(), workdir / f"replica-{index}.log")
+        for index in range(3)
+    ]
+    with behind_nginx(replicas, project, workdir) as running:
+        yield running
 
 
 def call_add(connection: http.client.HTTPConnection, host: str = PUBLIC_HOST) -> int:
@@ -424,3 +457,74 @@ def test_the_readme_starts_the_replicas_the_shipped_nginx_config_expects(
     (server_name,) = re.findall(r"^\s*server_name (\S+);$", shipped, flags=re.MULTILINE)
     assert {host for host, _ in commands} == {server_name}
     assert re.search(r"^\s*proxy_set_header Host \$host;$", shipped, flags=re.MULTILINE)
+
+
+# -- the example that asks the user: each call in two rounds -------------------------------------
+
+
+def ask(project: Path, url: str, calls: int, host: str | None = None) -> Counter[str]:
+    """Run ``asking_client.py`` with the bake's Python; how its calls ended."""
+    python = project / ".venv" / "bin" / "python"
+    args = [python, ASKING_CLIENT, url, str(calls), *([host] if host else [])]
+    result = run(args, project)
+    expect_success(result)
+    return Counter(json.loads(result.output.strip().splitlines()[-1]))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("scale")
+def test_asking_the_user_over_two_workers_without_a_key(
+    project: Path, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """The supervisor gives both workers one generated key: every call succeeds."""
+    service = Replica(project / ".venv" / "bin", free_port(), tmp_path / "workers.log")
+    service.args = ("--workers", "2")
+    service.start()
+    try:
+        outcomes = ask(project, f"http://127.0.0.1:{service.port}/mcp", ASKING_CALLS)
+    finally:
+        assert service.stop() == 0, service.output()
+    assert outcomes == {APPROVED: ASKING_CALLS}, f"{outcomes}\n{service.output()}"
+    record_property(
+        "figure", f"asking: --workers 2, no key: {outcomes[APPROVED]} of {ASKING_CALLS}"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("scale")
+@pytest.mark.parametrize("shared_key", [True, False], ids=["shared-key", "control-without"])
+def test_asking_the_user_across_two_replicas_behind_nginx(
+    project: Path,
+    tmp_path: Path,
+    shared_key: bool,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """With one REQUEST_STATE_KEYS on both replicas, every call succeeds.
+
+    Round robin sends a call's second round to the other replica. Without the key (the control,
+    which shows that the test can fail) most calls are refused with the SDK's -32602.
+    """
+    settings = {"REQUEST_STATE_KEYS": secrets.token_hex(32)} if shared_key else {}
+    replicas = [
+        Replica(project / ".venv" / "bin", free_port(), tmp_path / f"replica-{index}.log")
+        for index in range(2)
+    ]
+    for replica in replicas:
+        replica.settings = settings
+    with behind_nginx(replicas, project, tmp_path) as cluster:
+        url = f"http://127.0.0.1:{cluster.proxy_port}/mcp"
+        calls = ASKING_CALLS if shared_key else ASKING_CALLS // 2  # the control needs fewer
+        outcomes = ask(project, url, calls, host=PUBLIC_HOST)
+    served = cluster.upstream_counts()
+    assert set(served) == {replica.port for replica in replicas}, served
+    record_property(
+        "figure",
+        f"asking: 2 replicas behind nginx, {'one key' if shared_key else 'no key'}: "
+        f"{outcomes[APPROVED]} of {calls} succeeded",
+    )
+    if shared_key:
+        assert outcomes == {APPROVED: calls}, outcomes
+    else:
+        refused = "MCPError: Invalid or expired requestState"
+        assert outcomes[refused] > calls // 2, outcomes
+        assert set(outcomes) <= {APPROVED, refused}, outcomes

@@ -9,11 +9,15 @@ a pydantic traceback.
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
+from starlette.types import ASGIApp
 
+from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime import settings as settings_module
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
@@ -21,10 +25,11 @@ from {{ cookiecutter.package_name }}.settings import (
     SettingsError,
     read_settings,
 )
-{% if cookiecutter.auth != "none" %}
 
+{% if cookiecutter.auth != "none" %}
 from .support import credentials
 {% endif %}
+from .support.servers import RunningServer, assert_serves_mcp
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
 
@@ -212,3 +217,56 @@ def _required() -> dict[str, str]:
 {% else %}
     return {}
 {% endif %}
+
+
+# -- request-state keys: a secret, checked at startup --------------------------------------------
+
+
+def test_request_state_keys_are_a_comma_separated_list_kept_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The order matters: the first key seals, every key unseals (rotation)."""
+    assert read_settings().request_state_keys == ()
+    first, second = secrets.token_hex(32), secrets.token_hex(32)
+    monkeypatch.setenv(env_name("request_state_keys"), f"{first}, {second}")
+    loaded = read_settings()
+    assert [key.get_secret_value() for key in loaded.request_state_keys] == [first, second]
+    # Secrets: however the settings are shown, the keys are not.
+    assert first not in repr(loaded)
+    assert first not in str(loaded)
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        pytest.param(
+            lambda good: f"{good},{'x' * 31}",
+            'every key needs at least 32 characters; generate one with: python -c "import '
+            'secrets; print(secrets.token_hex(32))"',
+            id="too-short",
+        ),
+        pytest.param(
+            lambda good: f"{good},{good}", "a key is listed twice; list each key once", id="twice"
+        ),
+    ],
+)
+def test_a_bad_request_state_key_is_one_line_that_shows_no_key(
+    monkeypatch: pytest.MonkeyPatch, keys: Callable[[str], str], problem: str
+) -> None:
+    good = secrets.token_hex(32)
+    monkeypatch.setenv(env_name("request_state_keys"), keys(good))
+    with pytest.raises(SettingsError) as caught:
+        read_settings()
+    message = str(caught.value)
+    assert message == f"invalid setting {env_name('request_state_keys')}: Value error, {problem}"
+    assert good not in message
+    assert "x" * 31 not in message
+
+
+def test_a_service_with_request_state_keys_serves_on_either_sdk_line(
+    monkeypatch: pytest.MonkeyPatch, serve: Callable[[ASGIApp], RunningServer]
+) -> None:
+    """One configuration for both lines: the 1.x line accepts the keys and seals nothing."""
+    keys = f"{secrets.token_hex(32)},{secrets.token_hex(32)}"
+    monkeypatch.setenv(env_name("request_state_keys"), keys)
+    assert_serves_mcp(serve(create_app(read_settings())).base_url)

@@ -11,6 +11,10 @@ example is one decorated function: copy the one closest to what you need, and ke
   through the client the process shares (``shared.py``), at a URL that is a setting.
 * ``service_info``: a resource, read by URI.
 * ``review_code``: a prompt, a message template the client fills in.
+{% if cookiecutter.mcp_sdk == "2.x" %}
+* ``ask_for_approval``: a tool that asks the user before it answers, and acts on what the user
+  said: approved or refused, declined to answer, or dismissed the question.
+{% endif %}
 
 How failures reach the client and the log is decided by what is raised (the README's
 "Operating"): ``ToolError`` in a tool, ``NotFound`` when what was asked for does not exist and
@@ -33,7 +37,22 @@ from pydantic import BaseModel, Field
 
 from . import SERVER_NAME, __version__
 from .runtime.registry import Registry
-from .runtime.sdk import SDK_VERSION, NotFound, ResourceError, Server, ToolContext, ToolError
+from .runtime.sdk import (
+    SDK_VERSION,
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    AcceptedElicitation,
+    Elicit,
+    ElicitationResult,
+{% endif %}
+    NotFound,
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    Resolve,
+{% endif %}
+    ResourceError,
+    Server,
+    ToolContext,
+    ToolError,
+)
 from .shared import shared
 
 MAX_LONG_TASK_SECONDS = 600.0
@@ -128,6 +147,46 @@ def service_info() -> str:
 def review_code(code: str, language: str = "python") -> str:
     """Ask for a review of a piece of code."""
     return f"Review this {language} code for bugs, unclear names and missing tests:\n\n{code}"
+{% if cookiecutter.mcp_sdk == "2.x" %}
+
+
+# Asking the user. A tool declares what it must ask as a parameter filled by a resolver
+# (``Resolve``) that returns the question and the form of the answer (``Elicit``); the SDK asks
+# before the tool runs. Over MCP 2026-07-28 the call takes two rounds: the first answers with
+# the question, the client asks its user and calls again with the answer, which any process or
+# replica may get (they share REQUEST_STATE_KEYS: README, "Asking the user"). Clients on older
+# revisions get an error: a stateless server cannot send them the question.
+
+
+class Approval(BaseModel):
+    """The form the user fills in: go ahead or not, and anything to pass on."""
+
+    approve: bool = Field(description="Go ahead?")
+    note: str = Field(default="", max_length=500, description="Anything the assistant should know.")
+
+
+def ask_to_approve(action: str) -> Elicit[Approval]:
+    """The question, made from the tool's own argument (a resolver takes arguments by name)."""
+    return Elicit(f"The assistant wants to {action}. Go ahead?", Approval)
+
+
+@mcp.tool()
+async def ask_for_approval(
+    action: Annotated[
+        str,
+        Field(min_length=1, max_length=200, description="What to do, e.g. 'delete 3 files'."),
+    ],
+    answer: Annotated[ElicitationResult[Approval], Resolve(ask_to_approve)],
+) -> str:
+    """Ask the user to approve an action before the assistant takes it."""
+    if isinstance(answer, AcceptedElicitation):
+        verdict = "approved" if answer.data.approve else "refused"
+        note = f" (the user adds: {answer.data.note})" if answer.data.note else ""
+        return f"{verdict}: {action}{note}"
+    if answer.action == "decline":
+        return f"the user declined to answer: do not {action}"
+    return f"the user dismissed the question: do not {action}"
+{% endif %}
 
 
 def register_tools(server: Server) -> None:

@@ -141,9 +141,9 @@ def rpc_request(
         params = {
             **params,
             "_meta": {
-                **params.get("_meta", {}),
                 "io.modelcontextprotocol/protocolVersion": protocol,
                 "io.modelcontextprotocol/clientCapabilities": {},
+                **params.get("_meta", {}),  # a test's own, e.g. capabilities, win
             },
         }
     body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}

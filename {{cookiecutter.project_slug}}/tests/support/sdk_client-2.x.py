@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
 from mcp import Client, StdioServerParameters
+from mcp.client.session import ElicitationFnT
 from mcp.client.stdio import stdio_client
 {% if cookiecutter.auth != "none" %}
 from mcp.client.streamable_http import streamable_http_client
@@ -41,21 +42,26 @@ STATELESS_PROGRESS_SINCE = (2, 0)
 
 
 @asynccontextmanager
-async def in_memory(server: Server) -> AsyncIterator[Session]:
-    """A client connected to ``server`` in-process, without HTTP."""
-    async with Client(server) as client:
+async def in_memory(server: Server, user: ElicitationFnT | None = None) -> AsyncIterator[Session]:
+    """A client connected to ``server`` in-process, without HTTP.
+
+    ``user`` answers what tools ask the user (``support/asking.py``); without one, the client
+    declares that it cannot ask.
+    """
+    async with Client(server, elicitation_callback=user) as client:
         yield client
 
 
 @asynccontextmanager
-async def over_http(url: str) -> AsyncIterator[Session]:
+async def over_http(url: str, user: ElicitationFnT | None = None) -> AsyncIterator[Session]:
     """A client speaking streamable HTTP to ``url``, the way a real MCP client does."""
 {% if cookiecutter.auth != "none" %}
     http_client = create_mcp_http_client(headers=credentials.headers())
-    async with http_client, Client(streamable_http_client(url, http_client=http_client)) as client:
+    transport = streamable_http_client(url, http_client=http_client)
+    async with http_client, Client(transport, elicitation_callback=user) as client:
         yield client
 {% else %}
-    async with Client(url) as client:
+    async with Client(url, elicitation_callback=user) as client:
         yield client
 {% endif %}
 

@@ -6,6 +6,11 @@ team's (the runtime's ``EXTRA_REGISTRIES``): in this process through ``installed
 in ``conftest.py``), in the processes the tests start through ``site/sitecustomize.py``
 (``processes.clean_environment`` puts it on ``PYTHONPATH``). Nothing of the team's is replaced:
 ``tools.py`` is free to change, and only its own tests (``tests/test_tools.py``) name its tools.
+{% if cookiecutter.mcp_sdk == "2.x" %}
+
+The tests of calls that ask the user (``test_request_state.py``) need a tool that asks: the
+greeting tool asks for a name first, which takes a MCP 2026-07-28 call two rounds.
+{% endif %}
 """
 
 from __future__ import annotations
@@ -20,14 +25,24 @@ from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 import anyio
+{% if cookiecutter.mcp_sdk == "2.x" %}
+from pydantic import BaseModel, Field
+{% else %}
 from pydantic import Field
+{% endif %}
 
 from {{ cookiecutter.package_name }}.runtime.registry import (
     EXTRA_REGISTRIES,
     Registry,
 )
 from {{ cookiecutter.package_name }}.runtime.sdk import (
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    Elicit,
+{% endif %}
     NotFound,
+{% if cookiecutter.mcp_sdk == "2.x" %}
+    Resolve,
+{% endif %}
     ResourceError,
     ToolContext,
     ToolError,
@@ -57,6 +72,11 @@ PROMPT = "suite_prompt"
 MISSING = "no such item: Atlantis"
 UNAVAILABLE = "the item store is down"
 Failure = Literal["missing", "unavailable", "bug"]
+{% if cookiecutter.mcp_sdk == "2.x" %}
+# The tool that asks the user for a name before it answers: a call in two rounds.
+ASKING = "suite_greet"
+NAME_QUESTION = "What is your name?"
+{% endif %}
 
 suite = Registry()
 
@@ -136,6 +156,32 @@ async def suite_publish(uris: list[str], ctx: ToolContext) -> int:
 def publish_call(uris: Sequence[str]) -> dict[str, Any]:
     """The ``tools/call`` params for the publishing tool."""
     return {"name": PUBLISHER, "arguments": {"uris": list(uris)}}
+
+
+class Name(BaseModel):
+    """What the asking tool asks the user for."""
+
+    name: str = Field(min_length=1, description="Your name.")
+
+
+def ask_for_a_name() -> Elicit[Name]:
+    return Elicit(NAME_QUESTION, Name)
+
+
+@suite.tool(name=ASKING)
+async def suite_greet(name: Annotated[Name, Resolve(ask_for_a_name)]) -> str:
+    """Greet the user by the name they give when asked (MCP 2026-07-28: in two rounds)."""
+    return greeting(name.name)
+
+
+def greet_call() -> dict[str, Any]:
+    """The ``tools/call`` params for the asking tool; see ``greeting`` for its answer."""
+    return {"name": ASKING, "arguments": {}}
+
+
+def greeting(name: str) -> str:
+    """What the asking tool answers, once the user has given ``name``."""
+    return f"hello, {name}"
 
 
 {% endif %}

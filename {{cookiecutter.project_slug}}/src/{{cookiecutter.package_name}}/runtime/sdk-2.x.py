@@ -14,7 +14,17 @@ from importlib.metadata import version
 from typing import Any, TypeAlias
 
 from mcp.server.lowlevel.helper_types import ReadResourceContents
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    CancelledElicitation,
+    Context,
+    DeclinedElicitation,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    RequestStateSecurity,
+    Resolve,
+)
 from mcp.server.mcpserver.exceptions import (
     ResourceError,
     ResourceNotFoundError,
@@ -42,7 +52,13 @@ __all__ = [
     "PER_REQUEST_LOGGERS",
     "SDK_LINE",
     "SDK_VERSION",
+    "AcceptedElicitation",
+    "CancelledElicitation",
+    "DeclinedElicitation",
+    "Elicit",
+    "ElicitationResult",
     "NotFound",
+    "Resolve",
     "ResourceError",
     "Server",
     "ToolContext",
@@ -51,6 +67,7 @@ __all__ = [
     "create_http_app",
     "has_tool",
     "new_server",
+    "request_state_security",
     "run_stdio",
     "session_manager",
 ]
@@ -192,11 +209,27 @@ def new_server(settings: AuthSettings, *, shared: PerProcess[Any, Any] | None = 
     server = Server(
         name=SERVER_NAME,
         version=__version__,
+        request_state_security=request_state_security(settings),
         **server_auth(settings),
         **subscription_options(settings),
     )
     server.shared = shared
     return server
+
+
+def request_state_security(settings: ServiceSettings) -> RequestStateSecurity | None:
+    """The keys that seal a call's state between its rounds, or None for the SDK's default.
+
+    A tool that asks the client for input (``Resolve``/``Elicit``) answers a 2026-07-28 call
+    with the questions and a sealed ``requestState``; the client sends the answers and that
+    state back in a new request, which any process behind the port or the proxy may get. It
+    can unseal the state only with the key that sealed it, so every process needs the same
+    keys: ``REQUEST_STATE_KEYS`` (the first seals, every one unseals, for rotation). None keeps
+    the SDK's key of this process's own, enough for one process (``--workers`` hands its
+    workers one generated key through the settings).
+    """
+    keys = [key.get_secret_value() for key in settings.request_state_keys]
+    return RequestStateSecurity(keys=keys) if keys else None
 
 
 def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:

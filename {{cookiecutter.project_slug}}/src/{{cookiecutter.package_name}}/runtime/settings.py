@@ -15,14 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 {% if cookiecutter.mcp_sdk == "2.x" %}
 from urllib.parse import urlsplit
+{% endif %}
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-{% else %}
-
-from dotenv import dotenv_values
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
-{% endif %}
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
@@ -37,6 +33,13 @@ Transport = Literal["http", "stdio"]
 # Lists come from the environment as ``a,b,c``: NoDecode stops pydantic-settings from expecting
 # JSON, and ``split_commas`` does the splitting.
 CommaList = Annotated[tuple[str, ...], NoDecode]
+# The same for secrets: SecretStr keeps them out of every repr, so no log line can show one.
+SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
+
+# What the SDK asks of a key that seals request state: 32 bytes of secret randomness. A key of
+# 32 characters has at least 32 bytes; the hint makes one of 64 hex digits (32 random bytes).
+MIN_REQUEST_STATE_KEY_LENGTH = 32
+NEW_KEY_HINT = 'generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
 
 # What the SDK's host check accepts: a name or address, optionally ``:port`` or ``:*``.
 _HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?:[0-9]{1,5}|\*))?"
@@ -60,9 +63,10 @@ class ServiceSettings(BaseSettings):
 
     # Fields whose values an error message must never repeat.
 {% if cookiecutter.mcp_sdk == "2.x" %}
-    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"subscriptions"})  # a URL's password
+    # The request-state keys, and a broker URL's password.
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"request_state_keys", "subscriptions"})
 {% else %}
-    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset()
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"request_state_keys"})
 {% endif %}
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
@@ -145,6 +149,16 @@ class ServiceSettings(BaseSettings):
         default=True,
         description="Serve Prometheus metrics at GET /metrics (not behind MCP auth).",
     )
+    request_state_keys: SecretList = Field(
+        default=(),
+        description=(
+            "Keys that seal the state a client carries between the rounds of a call that asks "
+            "it for input (MCP 2026-07-28, the 2.x line), comma-separated, 32+ characters: the "
+            "first seals, every one unseals. Unset, each process has a key of its own (the "
+            "workers of --workers share one); replicas need the same keys. A secret. The 1.x "
+            "line has no such calls and seals nothing with them."
+        ),
+    )
 
 {% if cookiecutter.mcp_sdk == "2.x" %}
     # A URL may carry a password: kept as a secret, and never repeated in an error.
@@ -190,7 +204,7 @@ class ServiceSettings(BaseSettings):
     def _lower_case_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @field_validator("allowed_hosts", "allowed_origins", "request_state_keys", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         return split_commas(value)
@@ -203,6 +217,20 @@ class ServiceSettings(BaseSettings):
             if not pattern.fullmatch(entry):
                 raise ValueError(f"{entry!r} is not {form}")
         return entries
+
+    @field_validator("request_state_keys")
+    @classmethod
+    def _check_keys(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        # Messages say what is wrong, never which key: the error line must not leak one.
+        values = [key.get_secret_value() for key in keys]
+        if any(len(value) < MIN_REQUEST_STATE_KEY_LENGTH for value in values):
+            raise ValueError(
+                f"every key needs at least {MIN_REQUEST_STATE_KEY_LENGTH} characters; "
+                + NEW_KEY_HINT
+            )
+        if len(set(values)) < len(values):
+            raise ValueError("a key is listed twice; list each key once")
+        return keys
 
 
 def split_commas(value: object) -> object:

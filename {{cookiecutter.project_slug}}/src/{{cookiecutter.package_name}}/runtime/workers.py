@@ -12,6 +12,12 @@ and they receive SIGTERM if the supervisor itself dies. A worker that dies on it
 replaced; one that dies within ``STARTUP_WINDOW`` seconds of its start is taken as a startup
 failure that a restart would repeat, and the supervisor stops.
 
+Without ``REQUEST_STATE_KEYS``, the supervisor generates one key for the state a call that asks
+the client for input carries between its rounds, and hands it to every worker it starts,
+replacements included: a later round is sealed and unsealed by the same key whichever worker
+gets it. The key lives in the processes' memory only, never in a log. Replicas on other hosts
+cannot share it: they need the setting.
+
 With metrics on, the supervisor makes the workers' shared metrics directory (prometheus-client's
 multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``): a new temporary one, removed when it exits,
 unless the environment names one already (it must then be empty at start).
@@ -24,6 +30,7 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -35,6 +42,7 @@ from multiprocessing.process import BaseProcess
 from typing import Final
 
 from prometheus_client.multiprocess import mark_process_dead
+from pydantic import SecretStr
 
 from ..settings import Settings
 from .logs import configure_logging
@@ -52,7 +60,7 @@ class Supervisor:
     """Starts ``settings.workers`` workers on ``sock`` and supervises them until they stop."""
 
     def __init__(self, settings: Settings, sock: socket.socket) -> None:
-        self.settings = settings
+        self.settings = with_a_request_state_key(settings)
         self.sock = sock
         self.context = multiprocessing.get_context("spawn")
         self.workers: dict[int, tuple[BaseProcess, float]] = {}
@@ -139,6 +147,17 @@ class Supervisor:
 
     def _pids(self) -> str:
         return ", ".join(str(pid) for pid in self.workers)
+
+
+def with_a_request_state_key(settings: Settings) -> Settings:
+    """``settings``, with one newly generated request-state key if they name none.
+
+    32 random bytes, as 64 hex digits: what ``REQUEST_STATE_KEYS`` would hold.
+    """
+    if settings.request_state_keys:
+        return settings
+    generated = SecretStr(secrets.token_hex(32))
+    return settings.model_copy(update={"request_state_keys": (generated,)})
 
 
 def _work(settings: Settings, sock: socket.socket, supervisor: int) -> None:
