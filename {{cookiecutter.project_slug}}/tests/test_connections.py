@@ -48,6 +48,8 @@ from .support.processes import (
     UVICORN,
     Process,
     clean_environment,
+    serving_worker,
+    start_workers,
     untraced,
 )
 from .support.tools import ADD_CALL, SLOW, wait_call
@@ -288,26 +290,6 @@ def test_over_the_limit_of_requests_in_flight_the_answer_is_503_with_a_json_rpc_
 # -- several workers ----------------------------------------------------------------------------
 
 
-def two_workers(launch: Callable[..., Process]) -> tuple[Process, int, list[int]]:
-    """``--workers 2``, once both workers have started."""
-    process, port = start(launch, "--workers", "2", JSON_RESPONSE="true")
-    started = process.wait_for_stderr(re.compile(r"started 2 workers, pids (\d+), (\d+)$"))
-    workers = [int(pid) for pid in started.groups()]
-    deadline = time.monotonic() + 20
-    while sum(line.endswith("Application startup complete.") for line in process.stderr) < 2:
-        assert time.monotonic() < deadline, process.output()
-        time.sleep(0.05)
-    return process, port, workers
-
-
-def serving_worker(workers: list[int], client_port: int) -> int | None:
-    for pid in workers:
-        for connection in psutil.Process(pid).net_connections(kind="tcp"):
-            if connection.raddr and connection.raddr.port == client_port:
-                return pid
-    return None
-
-
 def assert_both_answer(port: int, workers: list[int]) -> None:
     seen: set[int | None] = set()
     with ExitStack() as stack:
@@ -367,7 +349,7 @@ def test_two_workers_share_the_port_add_up_their_metrics_and_drain_on_sigterm(
 ) -> None:
     """One ``--workers 2`` service for the three things two workers must get right together
     (starting one costs three processes' imports)."""
-    process, port, workers = two_workers(launch)
+    process, port, workers = start_workers(launch, 2, JSON_RESPONSE="true")
     try:
         base_url = f"http://127.0.0.1:{port}"
         metrics.traffic(base_url)

@@ -223,29 +223,6 @@ MISTAKES: list[Any] = [
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-@pytest.mark.parametrize(("method", "params", "expect"), MISTAKES)
-def test_a_client_mistake_gets_the_specified_code_and_one_info_line(
-    server: RunningServer,
-    logs: LogWatch,
-    protocol: str,
-    method: str,
-    params: dict[str, Any],
-    expect: Expect,
-) -> None:
-    answer = ask(server, protocol, method, params)
-
-    code, message = expect(protocol)
-    assert answer["error"]["code"] == code, answer
-    assert answer["error"]["message"] == message, answer
-    line = tool_line(logs)
-    assert line.levelno == logging.INFO
-    assert " refused: " in line.getMessage()
-    assert line.getMessage().endswith(f"(request {request_id(logs)})")
-    assert logs.errors() == [], logs.dump()
-    assert logs.warnings() == [], logs.dump()
-
-
-@pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("arguments", [{"a": 1}, {"a": "one", "b": 2}], ids=["missing", "mistyped"])
 def test_a_tool_s_bad_arguments_are_a_tool_error_the_model_can_correct(
     server: RunningServer, logs: LogWatch, protocol: str, arguments: dict[str, Any]
@@ -300,15 +277,24 @@ EXPECTED: list[Any] = [
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-@pytest.mark.parametrize(("method", "params", "expect"), EXPECTED)
-def test_an_expected_failure_of_a_resource_or_prompt_reaches_the_client_and_logs_one_info_line(
+@pytest.mark.parametrize(
+    ("method", "params", "expect", "verdict"),
+    [
+        *(pytest.param(*case.values, "refused", id=case.id) for case in MISTAKES),
+        *(pytest.param(*case.values, "failed", id=case.id) for case in EXPECTED),
+    ],
+)
+def test_a_client_mistake_or_an_expected_failure_gets_its_code_and_one_info_line(
     server: RunningServer,
     logs: LogWatch,
     protocol: str,
     method: str,
     params: dict[str, Any],
     expect: Expect,
+    verdict: str,
 ) -> None:
+    """The specification's code and a message for the client; one INFO line, which says
+    ``refused`` for the client's mistake and ``failed`` for a failure the code raised."""
     answer = ask(server, protocol, method, params)
 
     code, message = expect(protocol)
@@ -316,8 +302,12 @@ def test_an_expected_failure_of_a_resource_or_prompt_reaches_the_client_and_logs
     assert answer["error"]["message"] == message, answer
     line = tool_line(logs)
     assert line.levelno == logging.INFO
-    assert line.getMessage().endswith(f" failed: {message} (request {request_id(logs)})")
+    assert f" {verdict}: " in line.getMessage()
+    if verdict == "failed":  # what the code raised: its message, as the client got it
+        assert f" failed: {message} " in line.getMessage()
+    assert line.getMessage().endswith(f"(request {request_id(logs)})")
     assert logs.errors() == [], logs.dump()
+    assert logs.warnings() == [], logs.dump()
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -43,7 +43,7 @@ from .support.asking import (
     first_round,
 )
 from .support.client import LEGACY_PROTOCOL, parse_rpc_response, post_rpc
-from .support.processes import MODULE, Process, clean_environment, service_port
+from .support.processes import Process, start_workers, wait_for_startups
 from .support.servers import RunningServer
 from .support.tools import NAME_QUESTION, greet_call, greeting
 
@@ -197,23 +197,11 @@ class Workers:
 @pytest.fixture
 def two_workers(launch: Callable[..., Process]) -> Iterator[Workers]:
     """``--workers 2`` with no key set, at DEBUG, once both workers serve."""
-    args = ("--port", "0", "--workers", "2", "--log-level", "debug")
-    process = launch(*MODULE, *args, env=clean_environment())
-    port = service_port(process)
-    process.wait_for_stderr(re.compile(r"started 2 workers, pids \d+, \d+$"))
-    started = time.monotonic()  # the supervisor logs that line after starting them
-    wait_for_startups(process, 2)
+    process, port, _ = start_workers(launch, 2, "--log-level", "debug")
+    started = time.monotonic()  # by then, every worker has started
     yield Workers(process, f"http://127.0.0.1:{port}/mcp", started)
     process.popen.send_signal(signal.SIGTERM)
     process.wait()
-
-
-def wait_for_startups(process: Process, count: int) -> None:
-    """Return once ``count`` workers have started (each logs its startup once)."""
-    deadline = time.monotonic() + 30
-    while sum(line.endswith("Application startup complete.") for line in process.stderr) < count:
-        assert time.monotonic() < deadline, process.output()
-        time.sleep(0.05)
 
 
 @pytest.mark.process

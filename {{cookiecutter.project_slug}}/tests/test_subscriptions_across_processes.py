@@ -8,20 +8,24 @@ process published it; two workers without one refuse listening, and say why.
 
 from __future__ import annotations
 
-import re
 import signal
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import anyio
-import psutil
 import pytest
 
 from .support.broker import Broker, running_broker
 from .support.listeners import NOT_FOUND, Listen, call, listening
-from .support.processes import LISTENING, MODULE, Process, clean_environment, service_port
+from .support.processes import (
+    MODULE,
+    Process,
+    clean_environment,
+    service_port,
+    serving_worker,
+    start_workers,
+)
 from .support.tools import publish_call
 
 pytestmark = pytest.mark.process
@@ -29,7 +33,6 @@ pytestmark = pytest.mark.process
 EVENTS = 20
 # How many connections the tests open, at most, until the kernel has handed one to each worker.
 TRIES = 60
-WORKERS_STARTED = re.compile(r"started 2 workers, pids (\d+), (\d+)$")
 
 
 @pytest.fixture
@@ -88,33 +91,12 @@ def test_a_listener_on_one_replica_hears_every_event_of_another_once(
         assert_stops_cleanly(replica)
 
 
-def two_workers(launch: Callable[..., Process], **settings: str) -> tuple[Process, int, list[int]]:
-    """``--workers 2`` with ``settings``, once both workers have started."""
-    process = launch(*MODULE, "--port", "0", "--workers", "2", env=clean_environment(**settings))
-    port = int(process.wait_for_stderr(LISTENING).group(1))
-    workers = [int(pid) for pid in process.wait_for_stderr(WORKERS_STARTED).groups()]
-    deadline = time.monotonic() + 30
-    while sum(line.endswith("Application startup complete.") for line in process.stderr) < 2:
-        assert time.monotonic() < deadline, process.output()
-        time.sleep(0.05)
-    return process, port, workers
-
-
-def serving_worker(workers: list[int], client_port: int) -> int | None:
-    """The worker holding the connection from ``client_port``, if any does."""
-    for pid in workers:
-        for connection in psutil.Process(pid).net_connections(kind="tcp"):
-            if connection.raddr and connection.raddr.port == client_port:
-                return pid
-    return None
-
-
 def test_two_workers_sharing_a_broker_hear_each_others_events_once(
     launch: Callable[..., Process], broker: Broker
 ) -> None:
     """``--workers 2`` with the broker: a listener on each worker, tool calls until both
     workers have published; every listener hears every event once, in order."""
-    process, port, workers = two_workers(launch, SUBSCRIPTIONS=broker.url)
+    process, port, workers = start_workers(launch, 2, SUBSCRIPTIONS=broker.url)
     url = mcp_url(port)
     batches = [[f"test://workers/{call}/{number}" for number in range(2)] for call in range(TRIES)]
     subscribed = [uri for batch in batches for uri in batch]
@@ -154,7 +136,7 @@ def test_two_workers_without_a_broker_refuse_listening_and_say_why(
 ) -> None:
     """``auto`` under ``--workers 2``: each worker would hear only its own events, so listening
     is refused with the reason, and each worker says so once at startup."""
-    process, port, _ = two_workers(launch)
+    process, port, _ = start_workers(launch, 2)
 
     async def scenario() -> None:
         async with listening(mcp_url(port), ["test://workers"]) as listen:

@@ -8,9 +8,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
+
+import psutil
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
@@ -40,6 +42,7 @@ LISTENING = re.compile(
     r"listening on http://127\.0\.0\.1:(\d+)/mcp \(MCP SDK [^ ]+, stateless\)(?:\"\})?$"
 )
 STARTED = re.compile(r"Application startup complete\.(?:\"\})?$")
+WORKERS_STARTED = re.compile(r"started \d+ workers, pids ([\d, ]+)$")
 
 
 def untraced(env: dict[str, str]) -> dict[str, str]:
@@ -160,3 +163,33 @@ def service_port(process: Process) -> int:
     port = int(process.wait_for_stderr(LISTENING).group(1))
     process.wait_for_stderr(STARTED)
     return port
+
+
+def start_workers(
+    launch: Callable[..., Process], count: int, *flags: str, **settings: str
+) -> tuple[Process, int, list[int]]:
+    """``--workers count`` on a free port, with ``flags`` and ``settings``, once every worker
+    serves: the process, its port and the workers' pids."""
+    args = (*MODULE, "--port", "0", "--workers", str(count), *flags)
+    process = launch(*args, env=clean_environment(**settings))
+    port = int(process.wait_for_stderr(LISTENING).group(1))
+    pids = [int(pid) for pid in process.wait_for_stderr(WORKERS_STARTED).group(1).split(", ")]
+    wait_for_startups(process, count)
+    return process, port, pids
+
+
+def wait_for_startups(process: Process, count: int) -> None:
+    """Return once ``count`` workers have started (each logs its startup once)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while sum(bool(STARTED.search(line)) for line in process.stderr) < count:
+        assert time.monotonic() < deadline, process.output()
+        time.sleep(0.05)
+
+
+def serving_worker(workers: list[int], client_port: int) -> int | None:
+    """The worker holding the connection from ``client_port``, if any does."""
+    for pid in workers:
+        for connection in psutil.Process(pid).net_connections(kind="tcp"):
+            if connection.raddr and connection.raddr.port == client_port:
+                return pid
+    return None
