@@ -350,9 +350,16 @@ def test_a_bug_in_a_resource_or_prompt_is_a_generic_error_and_one_traceback(
 def test_what_the_sdk_s_own_api_registered_fails_by_intent_too(
     serve: Callable[..., RunningServer], logs: LogWatch
 ) -> None:
-    """A resource and a prompt added with the SDK's decorators, not through ``tools.py``."""
+    """A tool, a resource and a prompt added with the SDK's own API, not through ``tools.py``
+    (the 1.x SDK by itself sent such a tool's exception text to the client, and logged
+    nothing)."""
     app = create_app(Settings())
     sdk_server: Server = app.state.mcp_server
+
+    def direct_tool() -> str:
+        raise RuntimeError("a tool's secret")
+
+    sdk_server.add_tool(direct_tool)
 
     @sdk_server.resource("direct://{name}")
     def direct(name: str) -> str:
@@ -360,15 +367,21 @@ def test_what_the_sdk_s_own_api_registered_fails_by_intent_too(
 
     @sdk_server.prompt()
     def direct_prompt() -> str:
-        raise KeyError("a bug")
+        raise KeyError("a prompt's secret")
 
     server = serve(app)
     protocol = PROTOCOLS[-1]
+    called = ask(server, protocol, "tools/call", {"name": "direct_tool", "arguments": {}})
+    assert called["result"]["isError"] is True, called
+    assert "secret" not in json.dumps(called)
     missing = ask(server, protocol, "resources/read", {"uri": "direct://x"})
     assert missing["error"]["code"] == not_found_code(protocol), missing
     assert missing["error"]["message"] == "nothing called x"
     buggy = ask(server, protocol, "prompts/get", {"name": "direct_prompt"})
     assert buggy["error"]["code"] == INTERNAL_ERROR, buggy
-    assert "a bug" not in json.dumps(buggy)
-    (error,) = logs.errors()
-    assert error.getMessage().startswith("prompt direct_prompt raised an unexpected exception")
+    assert "secret" not in json.dumps(buggy)
+    tool_error, prompt_error = logs.errors()
+    assert tool_error.getMessage().startswith("tool direct_tool raised an unexpected exception")
+    assert prompt_error.getMessage().startswith(
+        "prompt direct_prompt raised an unexpected exception"
+    )
