@@ -162,7 +162,7 @@ def test_probes_and_ports_are_the_services_own(k8s: K8sBake) -> None:
     (declared,) = k8s.container["ports"]
     assert declared == {"name": "http", "containerPort": port}
     assert int(k8s.config[f"{PREFIX}PORT"]) == port == settings_defaults(k8s.path)["port"]
-    app = (k8s.path / "src" / "my_mcp_server" / "runtime" / "http.py").read_text("utf-8")
+    app = (k8s.path / "src" / "my_mcp_server" / "runtime" / "http" / "app.py").read_text("utf-8")
     assert '"/healthz"' in app
     for probe in ("readinessProbe", "livenessProbe"):
         assert k8s.container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe

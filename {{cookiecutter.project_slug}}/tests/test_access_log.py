@@ -89,7 +89,7 @@ def test_one_access_line_per_request_and_no_sdk_chatter(launch: Callable[..., Pr
     process, sent = run_and_stop(launch)
     output = process.output()
 
-    access = [line for line in process.stderr if ".runtime.access: " in line]
+    access = [line for line in process.stderr if ".runtime.http.access: " in line]
     assert len(access) == len(sent), output
     for request, line in zip(sent, access, strict=True):
         what = f" {request.what}" if request.what else ""
@@ -122,7 +122,7 @@ def test_json_logs_are_one_object_per_line_with_the_request_fields(
         record = json.loads(line)  # every line, startup and shutdown included
         assert {"timestamp", "level", "logger", "message"} <= record.keys(), line
         records.append(record)
-    access = [r for r in records if r["logger"].endswith(".runtime.access")]
+    access = [r for r in records if r["logger"].endswith(".runtime.http.access")]
     mcp = [r for r in access if r["path"] == "/mcp"]
     assert [r["request_id"] for r in mcp] == [request.request_id for request in sent]
     for request, record in zip(sent, mcp, strict=True):

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
-from {{ cookiecutter.package_name }}.runtime.cli import main
+from {{ cookiecutter.package_name }}.__main__ import main
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 
 from .support.client import PROTOCOLS, rpc_request
@@ -82,7 +82,7 @@ def test_serves_on_a_free_port_logs_one_line_per_record_and_stops_cleanly_on_a_s
     assert port > 0
     # The socket is bound before anything is logged, so the very first line is the real address.
     assert LISTENING.search(process.stderr[0]), process.output()
-    first_line = f" INFO {PACKAGE}.runtime.cli: {SERVER_NAME} {__version__} listening on "
+    first_line = f" INFO {PACKAGE}.runtime.serving.cli: {SERVER_NAME} {__version__} listening on "
     assert first_line in process.stderr[0]
 
     process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
@@ -171,12 +171,14 @@ def test_the_transport_is_a_flag_and_a_setting(
 
 @pytest.mark.process
 def test_under_uvicorn_an_invalid_environment_value_is_one_line_and_a_failure() -> None:
-    """The uvicorn entry point reads the environment itself, and must fail the same way."""
+    """The uvicorn entry point reads the environment when uvicorn starts it, and fails the start
+    with one line naming the variable, between uvicorn's own lines about its start and exit."""
     result = run(*UVICORN, "--port", "0", env=clean_environment(PORT="abc"))
     assert result.returncode != 0
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert f"invalid setting {ENV_PREFIX}PORT='abc': " in lines[0]
+    ours = [line for line in result.stderr.splitlines() if "invalid setting" in line]
+    assert len(ours) == 1, result.stderr
+    assert f"{SERVER_NAME}: error: invalid setting {ENV_PREFIX}PORT='abc': " in ours[0]
+    assert "Application startup failed" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
 

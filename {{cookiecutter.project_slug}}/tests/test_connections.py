@@ -33,8 +33,10 @@ import pytest
 import uvicorn
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.runtime.cli import bind
-from {{ cookiecutter.package_name }}.runtime.connections import protocol_class
+from {{ cookiecutter.package_name }}.runtime.serving.cli import bind
+from {{ cookiecutter.package_name }}.runtime.serving.connections import (
+    protocol_class,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .support import metrics
@@ -55,6 +57,7 @@ from .support.processes import (
 from .support.tools import ADD_CALL, SLOW, wait_call
 
 STARTED = re.compile(r"Application startup complete\.$")
+CONNECTIONS_LOGGER = f"{PACKAGE}.runtime.serving.connections"
 UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 # Nagle's algorithm meeting a delayed ACK costs about 40 ms per call; a call on loopback takes
 # a few. Far from both, so the check does not depend on how busy the machine is.
@@ -185,8 +188,8 @@ def test_silent_and_trickling_connections_are_closed_at_the_header_timeout(
     process.popen.send_signal(signal.SIGTERM)
     assert process.wait() == 0, process.output()
     assert process.stderr[-1].endswith(
-        f"INFO {PACKAGE}.runtime.connections: connections closed without a complete request head "
-        "within 1 s: 1 sent nothing, 1 sent part of a head"
+        f"INFO {CONNECTIONS_LOGGER}: connections closed without a complete request head within "
+        "1 s: 1 sent nothing, 1 sent part of a head"
     ), process.output()
 
 
@@ -245,7 +248,7 @@ def test_thousands_of_stalled_connections_do_not_lock_out_a_real_client(
     )
     summaries = [line for line in process.stderr if "request head within" in line]
     assert len(summaries) == 1, process.output()
-    assert summaries[0].endswith(f"INFO {PACKAGE}.runtime.connections: {summary}"), process.output()
+    assert summaries[0].endswith(f"INFO {CONNECTIONS_LOGGER}: {summary}"), process.output()
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 

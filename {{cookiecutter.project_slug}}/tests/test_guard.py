@@ -10,7 +10,7 @@ import anyio
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.runtime.guard import DisconnectGuard
+from {{ cookiecutter.package_name }}.runtime.http.guard import DisconnectGuard
 
 from .support.logs import LogWatch
 

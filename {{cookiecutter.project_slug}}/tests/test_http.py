@@ -13,7 +13,9 @@ import pytest
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.runtime.heap import freeze_startup_heap
+from {{ cookiecutter.package_name }}.runtime.serving.heap import (
+    freeze_startup_heap,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 {% if cookiecutter.auth != "none" %}

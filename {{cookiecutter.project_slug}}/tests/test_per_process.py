@@ -17,7 +17,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from {{ cookiecutter.package_name }}.runtime.http import build_http_app
+from {{ cookiecutter.package_name }}.runtime.http.app import build_http_app
 from {{ cookiecutter.package_name }}.runtime.per_process import PerProcess
 from {{ cookiecutter.package_name }}.runtime.sdk import new_server
 from {{ cookiecutter.package_name }}.settings import Settings

@@ -33,7 +33,9 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.runtime.workers import STARTUP_WINDOW
+from {{ cookiecutter.package_name }}.runtime.serving.workers import (
+    STARTUP_WINDOW,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .support.asking import (

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.runtime.security import bind_names
+from {{ cookiecutter.package_name }}.runtime.hosts import bind_names
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
     Settings,

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from {{ cookiecutter.package_name }} import SERVER_NAME
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 from {{ cookiecutter.package_name }}.settings import (
@@ -194,6 +195,7 @@ def test_no_http_app_is_built_from_stdio_settings() -> None:
 {% endif %}
     result = run(*UVICORN, "--port", "0", env=env)
     assert result.returncode != 0
-    assert result.stderr.splitlines() == [
-        f"error: {ENV_PREFIX}TRANSPORT='stdio': this app serves HTTP"
-    ], result.stderr
+    ours = [line for line in result.stderr.splitlines() if f"{SERVER_NAME}: error: " in line]
+    assert len(ours) == 1, result.stderr
+    assert ours[0].endswith(f"{ENV_PREFIX}TRANSPORT='stdio': this app serves HTTP"), ours
+    assert "Traceback" not in result.stderr

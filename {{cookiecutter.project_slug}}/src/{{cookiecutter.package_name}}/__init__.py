@@ -1,10 +1,10 @@
 """{{ cookiecutter.project_slug }}: a stateless streamable-HTTP MCP server.
 
 The team's code is in this package's top-level modules (``tools.py``, ``settings.py``,
-``app.py``); the template's machinery is in ``runtime/``. The README's "Layout" says more.
+``shared.py``, ``app.py``); the template's machinery is in ``runtime/``, which imports none of
+them. The README's "Layout" says more.
 """
 
-from importlib.metadata import version
+from .runtime.about import SERVER_NAME, __version__
 
-SERVER_NAME = "{{ cookiecutter.project_slug }}"
-__version__ = version(SERVER_NAME)
+__all__ = ["SERVER_NAME", "__version__"]

@@ -3,9 +3,10 @@
 The team's wiring: what the server is built from. Tools reach the settings and what the
 process opens once through ``shared()`` (``shared.py``).
 
-The module-level ``app``, built from the environment on first use, is what uvicorn serves:
-``uvicorn {{ cookiecutter.package_name }}.app:app``.
-The command line and stdio use ``create_app`` and ``create_server``; keep both.
+``service`` is what every entry point hands to the runtime (the template's ``runtime/``), and
+``app`` is what uvicorn serves, as
+``uvicorn {{ cookiecutter.package_name }}.app:app``;
+keep both, and ``create_app``, which tests and a larger app call.
 
 To serve the MCP app inside a larger Starlette or FastAPI app, mount it and hand its lifespan to
 the host, which is the one line Starlette needs (it does not run a mounted app's lifespan, and
@@ -22,11 +23,9 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from .runtime.heap import freeze_startup_heap
-from .runtime.http import build_http_app
-from .runtime.logs import configure_logging
 from .runtime.sdk import Server, new_server
-from .settings import Settings, SettingsError, read_settings
+from .runtime.serving.service import Service
+from .settings import Settings, read_settings
 from .shared import shared
 from .tools import register_tools
 
@@ -38,27 +37,16 @@ def create_server(settings: Settings) -> Server:
     return server
 
 
+service = Service(read_settings=read_settings, create_server=create_server)
+"""The service as every entry point hands it to the runtime: the command (``__main__.py``),
+``app`` below, the workers and stdio."""
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The HTTP service. Each call makes a new MCP server; its lifespan can run once."""
-    settings = settings or read_settings()
-    return build_http_app(create_server(settings), settings)
+    return service.create_app(settings)
 
 
-app: Starlette
-"""The service built from the environment: what uvicorn serves as ``app``."""
-
-
-def __getattr__(name: str) -> Starlette:
-    # Built on first access, not on import, so that importing create_app reads no environment.
-    if name != "app":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        settings = read_settings()
-        configure_logging(settings.log_level, settings.log_format)
-        built = create_app(settings)
-        freeze_startup_heap()
-    except SettingsError as exc:
-        # One clear line instead of a traceback, however the server is started.
-        raise SystemExit(f"error: {exc}") from None
-    globals()["app"] = built
-    return built
+app = service.asgi()
+"""What uvicorn serves (``uvicorn <package>.app:app``): the service, built from the environment
+when uvicorn starts it."""

@@ -13,8 +13,8 @@ import pytest
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: \S"
 )
-GUARD_LOGGER = "{{ cookiecutter.package_name }}.runtime.guard"
-ACCESS_LOGGER = "{{ cookiecutter.package_name }}.runtime.access"
+GUARD_LOGGER = "{{ cookiecutter.package_name }}.runtime.http.guard"
+ACCESS_LOGGER = "{{ cookiecutter.package_name }}.runtime.http.access"
 
 
 class LogWatch:

@@ -10,7 +10,10 @@ the same on every SDK version, and the server logs no error.
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeAlias
+
+from starlette.types import Scope
 
 PARSE_ERROR: Final = -32700
 INVALID_REQUEST: Final = -32600
@@ -80,3 +83,9 @@ def answerable_id(message: dict[str, Any]) -> str | int | None:
     if not isinstance(request_id, str | int) or isinstance(request_id, bool):
         return None
     return request_id
+
+
+# The answer an SDK line would give wrongly, or not at all, to a request (its scope and its
+# JSON-RPC message), given by the guard instead; None for a request the SDK answers right.
+# Each line's seam (``sdk.check_request``) supplies one, or none.
+RequestCheck: TypeAlias = Callable[[Scope, dict[str, Any]], RejectedRequest | None]

@@ -25,13 +25,12 @@ from pydantic import AnyUrl, ValidationError
 from starlette.applications import Starlette
 from starlette.types import Scope
 
-from .. import SERVER_NAME, __version__
 from . import errors
+from .about import SERVER_NAME, __version__
 from .auth import AuthSettings, server_auth
-from .guard import RequestCheck
-from .jsonrpc import METHOD_NOT_FOUND, RejectedRequest, answerable_id
+from .hosts import transport_security
+from .jsonrpc import METHOD_NOT_FOUND, RejectedRequest, RequestCheck, answerable_id
 from .per_process import PerProcess
-from .security import transport_security
 from .settings import ServiceSettings
 
 __all__ = [

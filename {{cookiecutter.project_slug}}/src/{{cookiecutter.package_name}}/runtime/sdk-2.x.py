@@ -38,13 +38,13 @@ from mcp.types import CallToolResult, GetPromptResult, InputRequiredResult
 from pydantic import AnyUrl, ValidationError
 from starlette.applications import Starlette
 
-from .. import SERVER_NAME, __version__
 from . import errors
+from .about import SERVER_NAME, __version__
 from .auth import AuthSettings, server_auth
-from .guard import RequestCheck
+from .hosts import transport_security
+from .jsonrpc import RequestCheck
 from .per_process import PerProcess
 from .protocol_headers import check_protocol_header
-from .security import transport_security
 from .settings import ServiceSettings
 from .subscriptions import subscription_options
 

@@ -34,7 +34,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import METHOD_NOT_FOUND
 from pydantic import SecretStr
 
-from .. import SERVER_NAME
+from .about import SERVER_NAME
 from .settings import ENV_PREFIX, ServiceSettings
 
 logger = logging.getLogger(__name__)

@@ -19,22 +19,22 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .access import AccessLog
-from .auth import AuthSettings, protect, server_auth
-from .guard import DisconnectGuard
-from .limits import RequestLimit
-from .metrics import Metrics
-from .per_process import BindPerRequest
-from .registry import register_extras
-from .sdk import (
+from ..auth import AuthSettings, protect, server_auth
+from ..hosts import exposure_warning
+from ..per_process import BindPerRequest
+from ..registry import register_extras
+from ..sdk import (
     Server,
     check_request,
     create_http_app,
     has_tool,
     session_manager,
 )
-from .security import HeaderLimit, exposure_warning
-from .settings import ENV_PREFIX, SettingsError
+from ..settings import ENV_PREFIX, SettingsError
+from .access import AccessLog
+from .guard import DisconnectGuard
+from .limits import HeaderLimit, RequestLimit
+from .metrics import Metrics
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 import ipaddress
 
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .requests import HEADERS_TOO_LARGE, RequestState
 from .settings import ENV_PREFIX, ServiceSettings
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -61,37 +58,6 @@ def transport_security(settings: ServiceSettings) -> TransportSecuritySettings:
         allowed_hosts=allowed_hosts(settings),
         allowed_origins=allowed_origins(settings),
     )
-
-
-class HeaderLimit:
-    """431 for HTTP requests whose headers exceed ``max_bytes``, before anything reads them.
-
-    uvicorn's h11 limit only bounds what it buffers of a head that has not fully arrived; a
-    head that arrives in one read (up to 256 KiB) gets through it. Counting here makes the
-    limit exact for every request, whatever the server.
-    """
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        # Built once; the connection is closed, as the rest of the request was not read.
-        self._too_large = PlainTextResponse(
-            f"Request headers too large: the limit is {max_bytes} bytes",
-            431,
-            headers={"connection": "close"},
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = scope["headers"]
-            size = 4 * len(headers)  # ": " and CRLF; a plain loop, as this runs per request
-            for name, value in headers:
-                size += len(name) + len(value)
-            if size > self.max_bytes:
-                RequestState.refused(HEADERS_TOO_LARGE)
-                await self._too_large(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 def exposure_warning(settings: ServiceSettings) -> str | None:

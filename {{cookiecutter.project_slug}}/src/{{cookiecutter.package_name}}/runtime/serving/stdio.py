@@ -14,26 +14,27 @@ import logging
 import os
 import signal
 from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .. import SERVER_NAME, __version__
-from ..app import create_server
-from ..settings import Settings
-from .logs import configure_logging
-from .registry import register_extras
-from .sdk import SDK_VERSION, Server, run_stdio
+from ..about import SERVER_NAME, __version__
+from ..registry import register_extras
+from ..sdk import SDK_VERSION, Server, run_stdio
+from ..settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from .service import Service
 
 logger = logging.getLogger(__name__)
 
 
-def serve_stdio(settings: Settings) -> int:
-    """Serve MCP on stdin/stdout until the client leaves; the exit code for ``main()``."""
-    configure_logging(settings.log_level, settings.log_format)
+def serve_stdio(service: Service[Any], settings: ServiceSettings) -> int:
+    """Serve MCP on stdin/stdout until the client leaves; the exit code for the command."""
     logger.info(
         "%s %s serving MCP on stdin/stdout (MCP SDK %s)", SERVER_NAME, __version__, SDK_VERSION
     )
-    server = create_server(settings)
+    server = service.create_server(settings)
     register_extras(server)
     signal.signal(signal.SIGTERM, _exit_at_once)
     signal.signal(signal.SIGINT, _exit_at_once)
@@ -42,7 +43,7 @@ def serve_stdio(settings: Settings) -> int:
     return 0
 
 
-async def _run(server: Server, settings: Settings) -> None:
+async def _run(server: Server, settings: ServiceSettings) -> None:
     async with server.shared.opened(settings) if server.shared else nullcontext():
         await run_stdio(server)
 

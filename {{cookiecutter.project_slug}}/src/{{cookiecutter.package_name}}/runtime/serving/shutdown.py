@@ -33,7 +33,7 @@ from types import FrameType
 import uvicorn
 from sse_starlette.sse import AppStatus
 
-from .guard import DisconnectGuard
+from ..http.guard import DisconnectGuard
 
 logger = logging.getLogger(__name__)
 

@@ -11,19 +11,20 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from .access import ACCESS_FIELDS
-from .requests import current
-from .sdk import PER_REQUEST_LOGGERS
-from .settings import LogFormat
+from ..requests import current
+from ..settings import LogFormat
 
 # What str.splitlines() splits on.
 _LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # uvicorn's access line ("POST /mcp 200"): ours (``access.py``) replaces it.
 UVICORN_ACCESS: Final = "uvicorn.access"
+# What every record has; anything else on one was given to it (``extra=``, the request id).
+_EVERY_RECORD: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 class RequestIdFilter(logging.Filter):
@@ -68,9 +69,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for name in ACCESS_FIELDS:
-            value = getattr(record, name, None)
-            if value is not None:
+        for name, value in vars(record).items():
+            if name not in _EVERY_RECORD and value is not None:
                 line[name] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
@@ -79,11 +79,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def configure_logging(level: str, log_format: LogFormat = "text") -> None:
+def configure_logging(
+    level: str, log_format: LogFormat = "text", *, quiet: Iterable[str] = ()
+) -> None:
     """Route every logger through one stderr handler at ``level``, in ``log_format``.
 
     Replaces whatever handlers were installed before (the SDK installs its own when its server
-    class is created), so each record is written exactly once.
+    class is created), so each record is written exactly once. The ``quiet`` loggers, which
+    write a line per request at INFO, are heard only at DEBUG.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else OneLineFormatter(FORMAT))
@@ -98,7 +101,7 @@ def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     # The access line and the tool lines (``errors.py``) say once, with the request id, what
     # these say at INFO; their warnings and errors still come through. httpx, the tools' HTTP
     # client (``shared.py``), writes a line per call to an upstream at INFO.
-    for name in (*PER_REQUEST_LOGGERS, "httpx"):
+    for name in (*quiet, "httpx"):
         logging.getLogger(name).setLevel(chatter_level)
     # Warnings from dependencies become log records too, so stderr stays one line per record.
     logging.captureWarnings(True)

@@ -1,4 +1,4 @@
-"""A limit on the HTTP requests in flight: 503 with a JSON-RPC error beyond it.
+"""The limits of what one process takes on: requests in flight (503) and header size (431).
 
 uvicorn's own ``limit_concurrency`` counts open connections, so a client that opens many and
 sends nothing locks every other client out. Counting requests instead makes an idle or stalled
@@ -8,11 +8,11 @@ beyond what the process should take on gets a fast, clear refusal it can retry.
 
 from __future__ import annotations
 
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .jsonrpc import error_body
-from .requests import OVER_LIMIT, RequestState
+from ..jsonrpc import error_body
+from ..requests import HEADERS_TOO_LARGE, OVER_LIMIT, RequestState
 
 # JSON-RPC's range for server errors; the HTTP status says the rest.
 SERVER_BUSY = -32000
@@ -51,3 +51,34 @@ class RequestLimit:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+
+class HeaderLimit:
+    """431 for HTTP requests whose headers exceed ``max_bytes``, before anything reads them.
+
+    uvicorn's h11 limit only bounds what it buffers of a head that has not fully arrived; a
+    head that arrives in one read (up to 256 KiB) gets through it. Counting here makes the
+    limit exact for every request, whatever the server.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        # Built once; the connection is closed, as the rest of the request was not read.
+        self._too_large = PlainTextResponse(
+            f"Request headers too large: the limit is {max_bytes} bytes",
+            431,
+            headers={"connection": "close"},
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            size = 4 * len(headers)  # ": " and CRLF; a plain loop, as this runs per request
+            for name, value in headers:
+                size += len(name) + len(value)
+            if size > self.max_bytes:
+                RequestState.refused(HEADERS_TOO_LARGE)
+                await self._too_large(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -15,8 +15,8 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..requests import HTTP_ERROR, OK, RPC_ERROR, RequestState, client_address, current, request_id
 from .metrics import Metrics
-from .requests import HTTP_ERROR, OK, RPC_ERROR, RequestState, client_address, current, request_id
 
 logger = logging.getLogger(__name__)
 

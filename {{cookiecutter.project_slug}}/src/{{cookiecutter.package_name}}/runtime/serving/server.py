@@ -8,22 +8,24 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from ..app import create_app
-from ..settings import Settings
+from ..settings import ServiceSettings
+from .bootstrap import started_app
 from .connections import protocol_class
-from .heap import freeze_startup_heap
 from .shutdown import GracefulServer
+
+if TYPE_CHECKING:
+    from .service import Service
 
 logger = logging.getLogger(__name__)
 
 
-def serve(settings: Settings, sock: socket.socket) -> None:
+def serve(service: Service[Any], settings: ServiceSettings, sock: socket.socket) -> None:
     """Serve on ``sock`` in this process until SIGTERM or SIGINT, then drain (``shutdown.py``)."""
-    app = create_app(settings)
-    freeze_startup_heap()
+    app = started_app(service, settings)
     protocol = protocol_class(settings.header_timeout)
     config = uvicorn.Config(
         app,

@@ -39,15 +39,18 @@ import tempfile
 import time
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from prometheus_client.multiprocess import mark_process_dead
 from pydantic import SecretStr
 
-from ..settings import Settings
-from .logs import configure_logging
-from .metrics import MULTIPROCESS_DIR
+from ..http.metrics import MULTIPROCESS_DIR
+from ..settings import ServiceSettings
+from .bootstrap import start_logging
 from .server import serve
+
+if TYPE_CHECKING:
+    from .service import Service
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,10 @@ _PR_SET_PDEATHSIG: Final = 1
 class Supervisor:
     """Starts ``settings.workers`` workers on ``sock`` and supervises them until they stop."""
 
-    def __init__(self, settings: Settings, sock: socket.socket) -> None:
+    def __init__(
+        self, service: Service[Any], settings: ServiceSettings, sock: socket.socket
+    ) -> None:
+        self.service = service
         self.settings = with_a_request_state_key(settings)
         self.sock = sock
         self.context = multiprocessing.get_context("spawn")
@@ -139,7 +145,9 @@ class Supervisor:
 
     def _start_worker(self) -> None:
         process = self.context.Process(
-            target=_work, args=(self.settings, self.sock, os.getpid()), daemon=False
+            target=_work,
+            args=(self.service, self.settings, self.sock, os.getpid()),
+            daemon=False,
         )
         process.start()
         assert process.pid is not None
@@ -149,7 +157,10 @@ class Supervisor:
         return ", ".join(str(pid) for pid in self.workers)
 
 
-def with_a_request_state_key(settings: Settings) -> Settings:
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def with_a_request_state_key(settings: SettingsT) -> SettingsT:
     """``settings``, with one newly generated request-state key if they name none.
 
     32 random bytes, as 64 hex digits: what ``REQUEST_STATE_KEYS`` would hold.
@@ -160,7 +171,9 @@ def with_a_request_state_key(settings: Settings) -> Settings:
     return settings.model_copy(update={"request_state_keys": (generated,)})
 
 
-def _work(settings: Settings, sock: socket.socket, supervisor: int) -> None:
+def _work(
+    service: Service[Any], settings: ServiceSettings, sock: socket.socket, supervisor: int
+) -> None:
     """A worker's life: its own process group, SIGTERM if the supervisor dies, then serve."""
     os.setpgrp()
     if sys.platform == "linux":
@@ -168,5 +181,5 @@ def _work(settings: Settings, sock: socket.socket, supervisor: int) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != supervisor:  # the supervisor died before prctl took effect
             return
-    configure_logging(settings.log_level, settings.log_format)
-    serve(settings, sock)
+    start_logging(settings)
+    serve(service, settings, sock)

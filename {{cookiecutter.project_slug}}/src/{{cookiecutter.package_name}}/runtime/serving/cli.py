@@ -1,4 +1,6 @@
-"""``{{ cookiecutter.project_slug }}``: run the service under uvicorn.
+"""The command, ``{{ cookiecutter.project_slug }}``:
+the team's service under uvicorn or on stdio. ``__main__.py`` hands the team's ``Service``
+(``app.py``) to ``run``.
 
 Command-line flags override the environment variables of ``settings.py``. The socket is bound
 before anything is logged, so the first line states where the service really listens (with
@@ -13,17 +15,19 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
-from .. import SERVER_NAME, __version__
-from ..settings import Settings, read_settings
+from ..about import SERVER_NAME, __version__
+from ..sdk import SDK_VERSION
+from ..settings import ENV_PREFIX, LogLevel, ServiceSettings, Transport
+from .bootstrap import StartupFailed, start
 from .connections import raise_open_file_limit
-from .logs import configure_logging
-from .sdk import SDK_VERSION
 from .server import serve
-from .settings import ENV_PREFIX, LogLevel, SettingsError, Transport
 from .stdio import serve_stdio
 from .workers import Supervisor
+
+if TYPE_CHECKING:
+    from .service import Service
 
 logger = logging.getLogger(__name__)
 
@@ -48,21 +52,21 @@ def parse_args(argv: Sequence[str] | None) -> dict[str, Any]:
     return {name: value for name, value in vars(args).items() if value is not None}
 
 
-def bind(settings: Settings) -> socket.socket:
+def bind(settings: ServiceSettings) -> socket.socket:
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     return socket.create_server((settings.host, settings.port), family=family, backlog=2048)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(service: Service[Any], argv: Sequence[str] | None = None) -> int:
+    """Serve ``service`` as the command line and the settings say; the exit code."""
     overrides = parse_args(argv)
     try:
-        settings = read_settings(**overrides)
-    except SettingsError as exc:
-        print(f"{SERVER_NAME}: error: {exc}", file=sys.stderr)
+        settings = start(service, **overrides)
+    except StartupFailed as failed:
+        print(failed, file=sys.stderr)
         return 2
     if settings.transport == "stdio":
-        return serve_stdio(settings)
-    configure_logging(settings.log_level, settings.log_format)
+        return serve_stdio(service, settings)
     try:
         sock = bind(settings)
     except OSError as exc:
@@ -86,6 +90,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.header_timeout,
     )
     if settings.workers > 1:
-        return Supervisor(settings, sock).run()
-    serve(settings, sock)
+        return Supervisor(service, settings, sock).run()
+    serve(service, settings, sock)
     return 0

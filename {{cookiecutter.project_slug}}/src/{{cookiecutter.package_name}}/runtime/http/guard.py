@@ -18,20 +18,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
-from typing import Any, Final, TypeAlias
+from typing import Final
 
 import anyio
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .jsonrpc import (
+from ..jsonrpc import (
     INVALID_REQUEST,
     RejectedRequest,
+    RequestCheck,
     error_body,
     parse_message,
 )
-from .requests import (
+from ..requests import (
     BODY_TIMEOUT,
     BODY_TOO_LARGE,
     CLIENT_LEFT,
@@ -47,10 +47,6 @@ from .requests import (
 )
 
 logger = logging.getLogger(__name__)
-
-# The answer the SDK line would give wrongly, or not at all, to a request (its scope and its
-# JSON-RPC message), given here instead; None for a request the SDK answers right.
-RequestCheck: TypeAlias = Callable[[Scope, dict[str, Any]], RejectedRequest | None]
 
 # JSON-RPC methods whose response stream ends only when the client leaves.
 LONG_LIVED_METHODS: Final = frozenset({"subscriptions/listen"})

@@ -29,7 +29,7 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .requests import (
+from ..requests import (
     BODY_TIMEOUT,
     BODY_TOO_LARGE,
     CUT_SHORT,

@@ -1,0 +1,1 @@
+"""The request path, in front of the SDK: ``app.py`` puts it together (the template's)."""

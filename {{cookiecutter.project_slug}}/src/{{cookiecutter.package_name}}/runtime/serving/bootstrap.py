@@ -1,0 +1,57 @@
+"""What every entry point does first, in one place: the settings read, or one line saying what is
+wrong with them; logging set up; and once the app is built, the start-up heap frozen."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from starlette.applications import Starlette
+
+from ..about import SERVER_NAME
+from ..auth import AuthSettings
+from ..sdk import PER_REQUEST_LOGGERS
+from ..settings import ServiceSettings, SettingsError
+from .heap import freeze_startup_heap
+from .logs import configure_logging
+
+if TYPE_CHECKING:
+    from .service import Service
+
+SettingsT = TypeVar("SettingsT", bound=AuthSettings)
+
+
+class StartupFailed(Exception):
+    """The service cannot start; the message is the one line to show, naming what to fix."""
+
+
+def start(service: Service[SettingsT], **overrides: object) -> SettingsT:
+    """The settings (``overrides``, e.g. command-line flags, on top), with logging set up.
+
+    Raises:
+        StartupFailed: a setting has a value the service cannot start with.
+    """
+    try:
+        settings = service.read_settings(**overrides)
+    except SettingsError as exc:
+        raise StartupFailed(f"{SERVER_NAME}: error: {exc}") from None
+    start_logging(settings)
+    return settings
+
+
+def start_logging(settings: ServiceSettings) -> None:
+    """Logging as the settings say, for this process (a worker sets it up again)."""
+    configure_logging(settings.log_level, settings.log_format, quiet=PER_REQUEST_LOGGERS)
+
+
+def started_app(service: Service[SettingsT], settings: SettingsT) -> Starlette:
+    """The HTTP app this process serves; what start-up made is frozen once it is built.
+
+    Raises:
+        StartupFailed: the settings are not for an HTTP app (``TRANSPORT=stdio``).
+    """
+    try:
+        app = service.create_app(settings)
+    except SettingsError as exc:
+        raise StartupFailed(f"{SERVER_NAME}: error: {exc}") from None
+    freeze_startup_heap()
+    return app
