@@ -23,6 +23,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .settings import ServiceSettings, split_commas
 
+# Whether the SDK's server checks tokens itself (the HTTP app then keeps the SDK's own app, whose
+# middleware does it, in front of /mcp): no, ``protect`` checks them in front of the guard.
+SDK_CHECKS_TOKENS: Final = False
+
 logger = logging.getLogger(__name__)
 
 # RFC 6750 token characters: anything else could never arrive in an Authorization header.

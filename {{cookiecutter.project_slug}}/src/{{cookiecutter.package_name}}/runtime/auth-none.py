@@ -1,17 +1,22 @@
 """Authentication: none. ``/mcp`` answers anyone who can reach it.
 
 Bind to localhost (the default) or put the service behind a proxy that authenticates. To add
-authentication later, bake the template again with another ``auth`` answer and take that
-project's ``runtime/auth.py``: the rest of the runtime calls only what this module defines.
+authentication later, change the ``auth`` answer in ``.cruft.json`` and run ``cruft update``:
+besides this module, the settings' documentation, the Kubernetes manifests, the tests' client
+credentials and the auth tests differ between the answers.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from starlette.types import ASGIApp
 
 from .settings import ServiceSettings
+
+# Whether the SDK's server checks tokens itself (the HTTP app then keeps the SDK's own app, whose
+# middleware does it, in front of /mcp): no, nothing checks tokens.
+SDK_CHECKS_TOKENS: Final = False
 
 
 class AuthSettings(ServiceSettings):

@@ -29,6 +29,10 @@ from starlette.types import ASGIApp
 
 from .settings import CommaList, ServiceSettings, split_commas
 
+# Whether the SDK's server checks tokens itself (the HTTP app then keeps the SDK's own app, whose
+# middleware does it, in front of /mcp): yes, with the verifier ``server_auth`` gives it.
+SDK_CHECKS_TOKENS: Final = True
+
 logger = logging.getLogger(__name__)
 
 # Asymmetric algorithms only: the keys come from a public JWKS.

@@ -13,28 +13,40 @@ import secrets
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Final
 
 from starlette.types import Scope
 
-# Outcomes: what happened to a request, for the access line and the metrics.
-OK: Final = "ok"
-TOOL_ERROR: Final = "tool_error"  # the tool answered with isError: true
-RPC_ERROR: Final = "rpc_error"  # a JSON-RPC error; ``code`` says which
-CLIENT_LEFT: Final = "client_left"  # the client left before its answer was complete
-REFUSED: Final = "refused"  # answered before the SDK saw it (413, 408, 415, 400, 503, ...)
-HTTP_ERROR: Final = "http_error"  # any other answer of 4xx or 5xx
 
-# The guard's events, for the metrics: each is also one WARNING, but for REFUSED_EVENT.
-EARLY_DISCONNECT: Final = "early_disconnect"
-LATE_DISCONNECT: Final = "late_disconnect"
-BODY_TOO_LARGE: Final = "body_too_large"
-BODY_TIMEOUT: Final = "body_timeout"
-REFUSED_EVENT: Final = "refused"  # 415, or 400 for a body that is not one JSON-RPC message
-CUT_SHORT: Final = "cut_short"  # also an outcome: by a shutdown that would wait no longer
-# And the limits' refusals (``limits.py``, ``security.py``): 503 and 431, without a WARNING.
-OVER_LIMIT: Final = "over_limit"
-HEADERS_TOO_LARGE: Final = "headers_too_large"
+class Outcome(StrEnum):
+    """What happened to a request, for the access line and the metrics."""
+
+    OK = "ok"
+    TOOL_ERROR = "tool_error"  # the tool answered with isError: true
+    RPC_ERROR = "rpc_error"  # a JSON-RPC error; ``code`` says which
+    CLIENT_LEFT = "client_left"  # the client left before its answer was complete
+    REFUSED = "refused"  # answered before the SDK saw it (413, 408, 415, 400, 503, 431)
+    CUT_SHORT = "cut_short"  # by a shutdown that would wait no longer
+    HTTP_ERROR = "http_error"  # any other answer of 4xx or 5xx
+
+
+class Event(StrEnum):
+    """What the request path saw happen to a request, for the metrics.
+
+    The guard's are each also one WARNING, but for ``UNREADABLE``; the limits' (``OVER_LIMIT``,
+    ``HEADERS_TOO_LARGE``) are answered without one.
+    """
+
+    EARLY_DISCONNECT = "early_disconnect"
+    LATE_DISCONNECT = "late_disconnect"
+    BODY_TOO_LARGE = "body_too_large"
+    BODY_TIMEOUT = "body_timeout"
+    UNREADABLE = "refused"  # 415, or 400 for a body that is not one JSON-RPC message
+    CUT_SHORT = "cut_short"
+    OVER_LIMIT = "over_limit"
+    HEADERS_TOO_LARGE = "headers_too_large"
+
 
 # Where a JSON-RPC error's code is in an answer: near its start, on both SDK lines, JSON or
 # SSE. A tool result's flag can be anywhere in it (the lines order the fields differently).
@@ -64,9 +76,9 @@ class RequestState:
     rpc_id: Any = None
     # From the answer.
     status: int = 0
-    outcome: str = OK
+    outcome: Outcome = Outcome.OK
     code: int | None = None  # the JSON-RPC error code, when the outcome is RPC_ERROR
-    event: str | None = None  # what the guard saw happen, if anything
+    event: Event | None = None  # what the request path saw happen, if anything
 
     @classmethod
     def of(cls, scope: Scope) -> RequestState:
@@ -94,21 +106,26 @@ class RequestState:
         is counted as a tool error.)
         """
         if (found := _ERROR_CODE.search(last_chunk, 0, _HEAD)) is not None:
-            self.outcome = RPC_ERROR
+            self.outcome = Outcome.RPC_ERROR
             self.code = int(found.group(1))
         elif self.method == "tools/call" and _TOOL_ERROR in last_chunk:
-            self.outcome = TOOL_ERROR
+            self.outcome = Outcome.TOOL_ERROR
 
-    @staticmethod
-    def refused(event: str) -> None:
-        """Record that the request being served was refused before the guard, and why."""
-        state = current.get()
-        if state is not None:
-            state.outcome = REFUSED
-            state.event = event
+    def refused(self, event: Event) -> None:
+        """Record that the request was answered before the SDK saw it, and why."""
+        self.outcome = Outcome.REFUSED
+        self.event = event
 
     def elapsed_ms(self) -> float:
         return (time.monotonic() - self.started) * 1000
+
+
+def refused(event: Event) -> None:
+    """Record that the request being served was refused, by a layer that has no state of its
+    own for it (the limits, in front of the guard)."""
+    state = current.get()
+    if state is not None:
+        state.refused(event)
 
 
 def request_id(scope: Scope) -> str:

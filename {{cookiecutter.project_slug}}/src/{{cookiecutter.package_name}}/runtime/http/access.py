@@ -15,7 +15,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..requests import HTTP_ERROR, OK, RPC_ERROR, RequestState, client_address, current, request_id
+from ..requests import Outcome, RequestState, client_address, current, request_id
 from .metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -23,21 +23,6 @@ logger = logging.getLogger(__name__)
 # Asked every few seconds by load balancers and scrapers: their lines are written at DEBUG.
 # Matched at the end of the path, so that they stay quiet when the app is mounted under one.
 QUIET_PATHS: Final = ("/healthz", "/metrics")
-
-# What the access line's fields are called in a JSON log line (``logs.py``).
-ACCESS_FIELDS: Final = (
-    "http_method",
-    "path",
-    "status",
-    "rpc_method",
-    "rpc_name",
-    "rpc_id",
-    "outcome",
-    "code",
-    "duration_ms",
-    "client",
-    "request_id",
-)
 
 
 class AccessLog:
@@ -73,8 +58,8 @@ class AccessLog:
             raise
         finally:
             current.reset(token)
-            if state.outcome == OK and state.status >= 400:
-                state.outcome = HTTP_ERROR
+            if state.outcome is Outcome.OK and state.status >= 400:
+                state.outcome = Outcome.HTTP_ERROR
             if metrics is not None:
                 metrics.finished(state)
             self._log(scope, state, logging.DEBUG if quiet else logging.INFO)
@@ -87,7 +72,9 @@ class AccessLog:
         what = f" {state.method}" if state.method is not None else ""
         if state.name is not None:
             what += f" {state.name}"
-        outcome = f"{state.outcome} {state.code}" if state.outcome == RPC_ERROR else state.outcome
+        outcome = (
+            f"{state.outcome} {state.code}" if state.outcome is Outcome.RPC_ERROR else state.outcome
+        )
         rpc_id = f", id {state.rpc_id}" if state.rpc_id is not None else ""
         logger.log(
             level,

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..auth import AuthSettings, protect, server_auth
+from ..auth import SDK_CHECKS_TOKENS, AuthSettings, protect
 from ..hosts import exposure_warning
 from ..per_process import BindPerRequest
 from ..registry import register_extras
@@ -87,7 +87,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
     manager = session_manager(server)
     # The session manager alone answers /mcp, past a router that adds nothing here, unless the
     # SDK checks tokens itself: its app's middleware is what does that.
-    endpoint = mcp_app if server_auth(settings) else manager.handle_request
+    endpoint = mcp_app if SDK_CHECKS_TOKENS else manager.handle_request
     guarded = DisconnectGuard(
         endpoint,
         max_body_bytes=settings.max_body_bytes,

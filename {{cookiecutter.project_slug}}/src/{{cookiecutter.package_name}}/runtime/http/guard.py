@@ -11,6 +11,9 @@ at once. Every refusal and every departure is one WARNING at most, and what the 
 the request (its ``RequestState``) is there for the access line. Exceptions from the SDK or a
 tool propagate unchanged: this is not a filter that hides errors. What each case answers and
 logs is the README's "The disconnect guard" and "Behaviour under faults".
+
+The parts: ``DisconnectGuard`` dispatches and reads the body; a ``ShieldedCall`` runs the SDK
+for one POST; a ``ListenerCall`` runs one stream that lasts until its client leaves.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import Final
+from typing import Final, NamedTuple
 
 import anyio
 from starlette.responses import Response
@@ -31,20 +34,7 @@ from ..jsonrpc import (
     error_body,
     parse_message,
 )
-from ..requests import (
-    BODY_TIMEOUT,
-    BODY_TOO_LARGE,
-    CLIENT_LEFT,
-    CUT_SHORT,
-    EARLY_DISCONNECT,
-    LATE_DISCONNECT,
-    OK,
-    REFUSED,
-    REFUSED_EVENT,
-    RPC_ERROR,
-    RequestState,
-    client_address,
-)
+from ..requests import Event, Outcome, RequestState, client_address
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +45,15 @@ _DISCONNECT: Final[Message] = {"type": "http.disconnect"}
 _JSON: Final = b"application/json"
 
 
+class Refusal(NamedTuple):
+    """An answer given before the SDK sees the request, and the event it counts as."""
+
+    response: Response
+    event: Event
+
+
 class DisconnectGuard:
-    """Pure ASGI middleware; wrap the SDK's app with it (see ``http.build_http_app``)."""
+    """Pure ASGI middleware; wrap the SDK's app with it (see ``http.app.build_http_app``)."""
 
     def __init__(
         self,
@@ -80,16 +77,19 @@ class DisconnectGuard:
         # What the SDK line answers wrongly (``sdk.check_request``).
         self.check_request = check_request
         # The refusals, built once: only their status and message differ.
-        self._too_large = _refusal(
-            413, f"Request body too large: the limit is {max_body_bytes} bytes"
+        self._too_large = Refusal(
+            _refusal(413, f"Request body too large: the limit is {max_body_bytes} bytes"),
+            Event.BODY_TOO_LARGE,
         )
-        self._timed_out = _refusal(
-            408, f"Request body not received within {body_timeout:g} seconds"
+        self._timed_out = Refusal(
+            _refusal(408, f"Request body not received within {body_timeout:g} seconds"),
+            Event.BODY_TIMEOUT,
+        )
+        self._not_json = Refusal(
+            _refusal(415, "Unsupported Media Type: send Content-Type: application/json"),
+            Event.UNREADABLE,
         )
         self._shutting_down = _refusal(503, "Service Unavailable: the server is shutting down")
-        self._not_json = _refusal(
-            415, "Unsupported Media Type: send Content-Type: application/json"
-        )
         self._in_flight = 0
         self._draining = False
         self._running: set[anyio.CancelScope] = set()
@@ -115,18 +115,62 @@ class DisconnectGuard:
         if self._draining and self._in_flight == 0 and self._listeners_end is not None:
             self._listeners_end.set()
 
+    def listeners_end(self) -> anyio.Event:
+        """What ends the listener streams: set once draining and no request is in flight."""
+        if self._listeners_end is None:
+            self._listeners_end = anyio.Event()
+            self._end_listeners_if_drained()
+        return self._listeners_end
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
-        if scope["method"] != "POST":
-            if scope["method"] == "GET":  # server messages, streamed until the client leaves
-                await self._call_listener(scope, None, receive, send)
-            else:
-                await self.app(scope, receive, send)
-            return
-        state = RequestState.of(scope)
+        elif scope["method"] == "POST":
+            await self._post(scope, receive, send)
+        elif scope["method"] == "GET":  # server messages, streamed until the client leaves
+            await ListenerCall(self, scope, None, receive, send).run()
+        else:
+            await self.app(scope, receive, send)
 
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One POST: its body read and checked, then the SDK run with it in hand."""
+        state = RequestState.of(scope)
+        body = await self._read_body(scope, state, receive)
+        if isinstance(body, Refusal):
+            state.refused(body.event)
+            await body.response(scope, receive, send)
+            return
+        if body is None:  # the client left; the warning is written
+            return
+        try:
+            rpc = parse_message(body)
+        except RejectedRequest as rejected:
+            logger.debug("request refused before the SDK: %s %s", rejected.status, rejected)
+            state.refused(Event.UNREADABLE)
+            await _answer(rejected, scope, receive, send)
+            return
+        state.read_message(rpc)
+        if self.check_request is not None and (answer := self.check_request(scope, rpc)):
+            # The JSON-RPC error the SDK would have answered, had it checked: no refusal.
+            state.outcome = Outcome.RPC_ERROR
+            state.code = answer.code
+            await _answer(answer, scope, receive, send)
+            return
+        if rpc.get("method") in LONG_LIVED_METHODS:
+            await ListenerCall(self, scope, body, receive, send).run()
+            return
+        self._in_flight += 1
+        try:
+            await self._call_shielded(scope, body, state, receive, send)
+        finally:
+            self._in_flight -= 1
+            self._end_listeners_if_drained()
+
+    async def _read_body(
+        self, scope: Scope, state: RequestState, receive: Receive
+    ) -> bytes | Refusal | None:
+        """The whole body; a refusal when it is not JSON, too large or too slow; None when the
+        client left first (after one WARNING)."""
         declared: int | None = None
         json_body = False
         for name, value in scope["headers"]:
@@ -136,12 +180,10 @@ class DisconnectGuard:
             elif name == b"content-type":
                 json_body = value.split(b";", 1)[0].strip().lower() == _JSON
         if not json_body:
-            await self._refuse(self._not_json, REFUSED_EVENT, state, scope, receive, send)
-            return
+            return self._not_json
         if declared is not None and declared > self.max_body_bytes:
             _warn("request rejected, body too large", scope, state, f"{declared} bytes declared")
-            await self._refuse(self._too_large, BODY_TOO_LARGE, state, scope, receive, send)
-            return
+            return self._too_large
 
         chunks: list[bytes] = []
         received = 0
@@ -152,126 +194,31 @@ class DisconnectGuard:
                 while True:
                     message = await receive()
                     if message["type"] == "http.disconnect":
-                        state.outcome = CLIENT_LEFT
-                        state.event = EARLY_DISCONNECT
+                        state.outcome = Outcome.CLIENT_LEFT
+                        state.event = Event.EARLY_DISCONNECT
                         detail = f"{received} of {_of(declared)} bytes received"
                         _warn(_EARLY_DISCONNECT, scope, state, detail)
-                        return
+                        return None
                     chunk: bytes = message.get("body", b"")
                     received += len(chunk)
                     if received > self.max_body_bytes:
                         detail = f"over {self.max_body_bytes} bytes streamed"
                         _warn("request rejected, body too large", scope, state, detail)
-                        await self._refuse(
-                            self._too_large, BODY_TOO_LARGE, state, scope, receive, send
-                        )
-                        return
+                        return self._too_large
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         break
         except TimeoutError:
             detail = f"{received} of {_of(declared)} bytes received"
             _warn("request rejected, body timed out", scope, state, detail)
-            await self._refuse(self._timed_out, BODY_TIMEOUT, state, scope, receive, send)
-            return
-
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        try:
-            rpc = parse_message(body)
-        except RejectedRequest as rejected:
-            logger.debug("request refused before the SDK: %s %s", rejected.status, rejected)
-            response = Response(rejected.response, rejected.status, media_type="application/json")
-            await self._refuse(response, REFUSED_EVENT, state, scope, receive, send)
-            return
-        state.read_message(rpc)
-        if self.check_request is not None:
-            answer = self.check_request(scope, rpc)
-            if answer is not None:
-                # The JSON-RPC error the SDK would have answered, had it checked: no refusal.
-                state.outcome = RPC_ERROR
-                state.code = answer.code
-                response = Response(answer.response, answer.status, media_type="application/json")
-                await response(scope, receive, send)
-                return
-        if rpc.get("method") in LONG_LIVED_METHODS:
-            await self._call_listener(scope, body, receive, send)
-            return
-        self._in_flight += 1
-        try:
-            await self._call_shielded(scope, body, state, receive, send)
-        finally:
-            self._in_flight -= 1
-            self._end_listeners_if_drained()
-
-    async def _refuse(
-        self,
-        response: Response,
-        event: str,
-        state: RequestState,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-    ) -> None:
-        state.outcome = REFUSED
-        state.event = event
-        await response(scope, receive, send)
-
-    async def _call_listener(
-        self, scope: Scope, body: bytes | None, receive: Receive, send: Send
-    ) -> None:
-        """Run a stream that lasts until its client leaves, or until shutdown ends it.
-
-        Its client's departure reaches the SDK at once (hiding it would keep the stream's task
-        alive forever). A graceful shutdown ends it once no request is in flight, as if its
-        client had left, and a stream the SDK stops mid-way is closed properly.
-        """
-        if self._listeners_end is None:
-            self._listeners_end = anyio.Event()
-            self._end_listeners_if_drained()
-        listeners_end = self._listeners_end
-        body_delivered = body is None
-        response_started = False
-        response_done = False
-
-        async def listener_receive() -> Message:
-            nonlocal body_delivered
-            if body is not None and not body_delivered:
-                body_delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            message = _DISCONNECT
-
-            async def client_event() -> None:
-                nonlocal message
-                message = await receive()
-                task_group.cancel_scope.cancel()
-
-            async def shutdown() -> None:
-                await listeners_end.wait()
-                task_group.cancel_scope.cancel()
-
-            async with anyio.create_task_group() as task_group:
-                task_group.start_soon(client_event)
-                task_group.start_soon(shutdown)
-            return message
-
-        async def listener_send(message: Message) -> None:
-            nonlocal response_started, response_done
-            response_started = True
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
-                response_done = True
-            await send(message)
-
-        await self.app(scope, listener_receive, listener_send)
-        if response_started and not response_done:
-            # Stopped by the SDK mid-stream (at shutdown, say): close the stream properly rather
-            # than leave uvicorn to report an incomplete response as an error.
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return self._timed_out
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _call_shielded(
         self, scope: Scope, body: bytes, state: RequestState, receive: Receive, send: Send
     ) -> None:
         """Run the SDK with the body in hand, hiding a disconnect until its response is done."""
-        call = _ShieldedCall(scope, body, state, receive, send)
+        call = ShieldedCall(scope, body, state, receive, send)
         # A plain asyncio task, not an anyio task group: this runs for every request, and a
         # task group's cancellation costs some 50 us where cancelling a task costs 7 (measured
         # per request in the guard alone). uvicorn always runs the app on asyncio.
@@ -280,42 +227,47 @@ class DisconnectGuard:
             with anyio.CancelScope() as cut_scope:  # cut_short() cancels it at shutdown
                 self._running.add(cut_scope)
                 try:
-                    await self.app(scope, call.replay_receive, call.guarded_send)
+                    await self.app(scope, call.receive_replayed, call.send_guarded)
                 finally:
                     self._running.discard(cut_scope)
         finally:
-            if not call.response_complete:
+            if not call.finished.is_set():
                 watcher.cancel()
             # Else uvicorn has already woken the watcher with the disconnect it reports after
             # every complete response, and the watcher ends by itself: cheaper than a cancel.
-        if cut_scope.cancelled_caught and not call.final_body_sending:
+        if cut_scope.cancelled_caught and not call.sending_last:
             # Cut short by a shutdown that would not wait any longer: end the response properly.
-            state.outcome = state.event = CUT_SHORT
+            state.outcome = Outcome.CUT_SHORT
+            state.event = Event.CUT_SHORT
             _warn("shutdown cut a request short", scope, state)
-            if not call.response_started:
+            if not call.started:
                 await self._shutting_down(scope, receive, send)
             elif not call.client_gone:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
-        elif state.outcome == OK:
+        elif state.outcome is Outcome.OK:
             state.read_answer(call.last_chunk)
 
 
-class _ShieldedCall:
-    """One shielded call: the SDK's ``receive`` and ``send``, and what they have seen so far."""
+class ShieldedCall:
+    """One POST run by the SDK: the ``receive`` and ``send`` it gets, and what they have seen.
+
+    The response goes through three stages: not ``started``; started; ``sending_last`` (its
+    final piece is on its way, so a disconnect now is no departure); ``finished`` (that piece
+    has reached the server, which then reports a disconnect of its own).
+    """
 
     __slots__ = (
         "body",
         "body_delivered",
         "bytes_sent",
         "client_gone",
-        "final_body_sending",
+        "finished",
         "last_chunk",
         "receive",
-        "response_complete",
-        "response_done",
-        "response_started",
         "scope",
         "send",
+        "sending_last",
+        "started",
         "state",
     )
 
@@ -328,47 +280,101 @@ class _ShieldedCall:
         self.receive = receive
         self.send = send
         self.body_delivered = False
-        self.response_started = False
-        self.final_body_sending = False
+        self.started = False
+        self.sending_last = False
+        self.finished = asyncio.Event()
         self.client_gone = False
         self.bytes_sent = 0
         self.last_chunk = b""  # the response is in it, once the answer is complete
-        self.response_complete = False  # the final piece has reached the server
-        self.response_done = asyncio.Event()
 
-    async def replay_receive(self) -> Message:
+    async def receive_replayed(self) -> Message:
         """The whole body once, then a disconnect only after the response is complete."""
         if not self.body_delivered:
             self.body_delivered = True
             return {"type": "http.request", "body": self.body, "more_body": False}
-        await self.response_done.wait()
+        await self.finished.wait()
         return _DISCONNECT
 
-    async def guarded_send(self, message: Message) -> None:
+    async def send_guarded(self, message: Message) -> None:
         """Pass the response on while the client is there; drop it once it has left."""
-        self.response_started = True
-        is_final = message["type"] == "http.response.body" and not message.get("more_body", False)
-        if is_final:
-            self.final_body_sending = True
+        self.started = True
+        is_last = message["type"] == "http.response.body" and not message.get("more_body", False)
+        if is_last:
+            self.sending_last = True
         if message["type"] == "http.response.body" and (chunk := message.get("body")):
             self.last_chunk = chunk
         if not self.client_gone:
             self.bytes_sent += len(message.get("body", b""))
             await self.send(message)
-        if is_final:
-            self.response_complete = True
-            self.response_done.set()
+        if is_last:
+            self.finished.set()
 
     async def watch_for_disconnect(self) -> None:
         while (await self.receive())["type"] != "http.disconnect":
             pass
         # uvicorn also reports a disconnect once the response is complete; that is no departure.
-        if not self.final_body_sending:
+        if not self.sending_last:
             self.client_gone = True
-            self.state.outcome = CLIENT_LEFT
-            self.state.event = LATE_DISCONNECT
+            self.state.outcome = Outcome.CLIENT_LEFT
+            self.state.event = Event.LATE_DISCONNECT
             detail = f"{self.bytes_sent} response bytes sent"
             _warn(_LATE_DISCONNECT, self.scope, self.state, detail)
+
+
+class ListenerCall:
+    """One stream that lasts until its client leaves, or until a shutdown ends it.
+
+    Its client's departure reaches the SDK at once (hiding it would keep the stream's task
+    alive forever). A graceful shutdown ends it once no request is in flight, as if its client
+    had left, and a stream the SDK stops mid-way is closed properly.
+    """
+
+    def __init__(
+        self, guard: DisconnectGuard, scope: Scope, body: bytes | None, receive: Receive, send: Send
+    ) -> None:
+        self.app = guard.app
+        self.ends = guard.listeners_end()
+        self.scope = scope
+        self.body = body  # None for a GET: nothing to replay
+        self.client_receive = receive
+        self.client_send = send
+        self.started = False
+        self.finished = False
+
+    async def run(self) -> None:
+        await self.app(self.scope, self.receive, self.send)
+        if self.started and not self.finished:
+            # Stopped by the SDK mid-stream (at shutdown, say): close the stream properly rather
+            # than leave uvicorn to report an incomplete response as an error.
+            await self.client_send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def receive(self) -> Message:
+        """The body once, if there is one; then the client's next message, or a disconnect
+        once the shutdown ends the listeners."""
+        if self.body is not None:
+            body, self.body = self.body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        message = _DISCONNECT
+
+        async def client_event() -> None:
+            nonlocal message
+            message = await self.client_receive()
+            task_group.cancel_scope.cancel()
+
+        async def shutdown() -> None:
+            await self.ends.wait()
+            task_group.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(client_event)
+            task_group.start_soon(shutdown)
+        return message
+
+    async def send(self, message: Message) -> None:
+        self.started = True
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.finished = True
+        await self.client_send(message)
 
 
 _EARLY_DISCONNECT: Final = (
@@ -388,6 +394,12 @@ def _refusal(status: int, message: str) -> Response:
         headers={"connection": "close"},
         media_type="application/json",
     )
+
+
+async def _answer(rejected: RejectedRequest, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a request, read in full, with the JSON-RPC error ``rejected`` carries."""
+    response = Response(rejected.response, rejected.status, media_type="application/json")
+    await response(scope, receive, send)
 
 
 def _of(declared: int | None) -> str:

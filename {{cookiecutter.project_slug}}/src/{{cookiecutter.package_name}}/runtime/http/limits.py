@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..jsonrpc import error_body
-from ..requests import HEADERS_TOO_LARGE, OVER_LIMIT, RequestState
+from ..requests import Event, refused
 
 # JSON-RPC's range for server errors; the HTTP status says the rest.
 SERVER_BUSY = -32000
@@ -43,7 +43,7 @@ class RequestLimit:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_requests:
-            RequestState.refused(OVER_LIMIT)
+            refused(Event.OVER_LIMIT)
             await self._busy(scope, receive, send)
             return
         self.in_flight += 1
@@ -78,7 +78,7 @@ class HeaderLimit:
             for name, value in headers:
                 size += len(name) + len(value)
             if size > self.max_bytes:
-                RequestState.refused(HEADERS_TOO_LARGE)
+                refused(Event.HEADERS_TOO_LARGE)
                 await self._too_large(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -29,17 +29,7 @@ from prometheus_client import multiprocess as prometheus_multiprocess
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..requests import (
-    BODY_TIMEOUT,
-    BODY_TOO_LARGE,
-    CUT_SHORT,
-    EARLY_DISCONNECT,
-    HEADERS_TOO_LARGE,
-    LATE_DISCONNECT,
-    OVER_LIMIT,
-    REFUSED_EVENT,
-    RequestState,
-)
+from ..requests import Event, RequestState
 
 MULTIPROCESS_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
 OTHER: Final = "other"
@@ -66,16 +56,6 @@ MCP_METHODS: Final = frozenset(
         "notifications/progress",
         "notifications/roots/list_changed",
     }
-)
-GUARD_EVENTS: Final = (
-    EARLY_DISCONNECT,
-    LATE_DISCONNECT,
-    BODY_TOO_LARGE,
-    BODY_TIMEOUT,
-    REFUSED_EVENT,
-    OVER_LIMIT,
-    HEADERS_TOO_LARGE,
-    CUT_SHORT,
 )
 # Seconds: from a quick tool's few milliseconds to a slow tool's minutes.
 LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -123,7 +103,7 @@ class Metrics:
             registry=own,
         )
         # Label children made once: the request path only looks them up.
-        self._events = {event: self.guard_events.labels(event) for event in GUARD_EVENTS}
+        self._events = {event: self.guard_events.labels(event) for event in Event}
         self._requests: dict[tuple[str, str, str], Counter] = {}
         self._latency: dict[tuple[str, str], Histogram] = {}
 
