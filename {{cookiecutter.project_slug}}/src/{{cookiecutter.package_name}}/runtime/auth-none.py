@@ -2,8 +2,8 @@
 
 Bind to localhost (the default) or put the service behind a proxy that authenticates. To add
 authentication later, change the ``auth`` answer in ``.cruft.json`` and run ``cruft update``:
-besides this module, the settings' documentation, the Kubernetes manifests, the tests' client
-credentials and the auth tests differ between the answers.
+besides this module, the settings' documentation, the Kubernetes manifests and some tests
+differ between the answers.
 """
 
 from __future__ import annotations
