@@ -23,16 +23,20 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from _support import (
+    HOOKS_DIR,
     SDK_LOWEST,
     SDK_NEWEST,
     TEMPLATE_DIR,
     Bake,
     expect_success,
     iter_files,
+    load_module,
     python_module,
     read_text_or_none,
     run,
 )
+
+pre_gen = load_module(HOOKS_DIR / "pre_gen_project.py", "pre_gen_project")
 
 HOSTILE = 'O\'Brien "Quoted" \\ Tools'
 LONG_NAME = (
@@ -357,6 +361,53 @@ def test_every_module_of_the_package_is_imported(baked: Baked) -> None:
         pending += [parent] if parent else []
         pending += _imported_modules(modules[name], name, package)
     assert sorted(set(modules) - reached) == []
+
+
+def _top_level_imports(source: str) -> set[str]:
+    """Return the top-level names of the absolute imports in Python source."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def _markdown_files(root: Path) -> list[Path]:
+    """Return the bake's documentation: its README and every page under docs/."""
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def test_the_hook_refuses_every_package_name_the_bake_imports(baked: Baked) -> None:
+    """A package named like a module the bake imports would shadow it once installed.
+
+    Read from the bake itself: its code, its tests and the Python examples of its docs (which a
+    test of the bake runs), so a new import fails here until the pre-gen hook refuses its name.
+    """
+    sources = [path.read_text("utf-8") for path in iter_files(baked.path) if path.suffix == ".py"]
+    for doc in _markdown_files(baked.path):
+        text = doc.read_text("utf-8")
+        sources += re.findall(r"^```python\n(.*?)^```$", text, flags=re.DOTALL | re.MULTILINE)
+    imported = set().union(*map(_top_level_imports, sources))
+    imported -= {baked.case.package, *sys.stdlib_module_names}
+    assert {"mcp", "pytest"} <= imported, "no imports found: the scan no longer reads the bake"
+    missing = sorted(imported - pre_gen.SHADOWED_IMPORTS)
+    assert missing == [], f"imported by the bake, not in the hook's SHADOWED_IMPORTS: {missing}"
+
+
+def test_the_hook_refuses_every_slug_the_bake_depends_on(baked: Baked) -> None:
+    """A project named like one of its own requirements could not be installed."""
+    pyproject = _load_pyproject(baked)
+    project = pyproject["project"]
+    requirements = [
+        *pyproject["build-system"]["requires"],
+        *project["dependencies"],
+        *(dep for extra in project["optional-dependencies"].values() for dep in extra),
+    ]
+    names = {pre_gen._normalize_distribution(Requirement(dep).name) for dep in requirements}
+    missing = sorted(names - pre_gen.DEPENDENCY_DISTRIBUTIONS)
+    assert missing == [], f"required by the bake, not in DEPENDENCY_DISTRIBUTIONS: {missing}"
 
 
 def test_only_own_sdk_line(baked: Baked) -> None:

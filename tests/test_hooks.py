@@ -7,29 +7,16 @@ plain Python, and rendering turns any answer into data, never into code.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from cookiecutter.environment import StrictEnvironment
 
-from _support import HOOKS_DIR, TEMPLATE_DIR, run, unavailable
-
-
-def load_module(path: Path, name: str) -> ModuleType:
-    """Import a Python file by path, as cookiecutter's hooks are not a package."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from _support import HOOKS_DIR, TEMPLATE_DIR, load_module, run, unavailable
 
 pre_gen = load_module(HOOKS_DIR / "pre_gen_project.py", "pre_gen_project")
 post_gen = load_module(HOOKS_DIR / "post_gen_project.py", "post_gen_project")
