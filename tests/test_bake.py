@@ -440,29 +440,30 @@ def _has_container(case: Case) -> bool:
 
 
 def test_container_files_only_with_the_option(baked: Baked) -> None:
-    """With the option: Dockerfile, .dockerignore, a README section; without: no trace."""
+    """With the option: Dockerfile, .dockerignore, a page in docs/; without: no trace."""
     wanted = _has_container(baked.case)
-    for name in ("Dockerfile", ".dockerignore"):
+    for name in ("Dockerfile", ".dockerignore", "docs/container.md"):
         assert (baked.path / name).is_file() == wanted, name
     readme = (baked.path / "README.md").read_text("utf-8")
-    assert ("\n## Container\n" in readme) == wanted
+    assert ("(docs/container.md)" in readme) == wanted
     if wanted:
         # Docker kills a container 10 s after `docker stop` unless told otherwise: every
         # documented `docker run` must outlast the drain grace (.env.example has the default).
         env_example = (baked.path / ".env.example").read_text("utf-8")
         grace = float(re.findall(r"_SHUTDOWN_GRACE=(\d+)", env_example)[0])
-        runs = re.findall(r"^docker run .*$", readme, flags=re.MULTILINE)
+        docs = "\n".join(path.read_text("utf-8") for path in _markdown_files(baked.path))
+        runs = re.findall(r"^docker run .*$", docs, flags=re.MULTILINE)
         timeouts = [
             float(m[1]) if (m := re.search(r"--stop-timeout (\d+)", run)) else 0.0 for run in runs
         ]
-        assert runs, "the README's Container section has no docker run command"
+        assert runs, "docs/container.md has no docker run command"
         assert all(timeout > grace for timeout in timeouts), (grace, runs)
     else:
         hits = [
             f"{path.relative_to(baked.path)}:{number}: {line.strip()}"
             for path, text in _text_files(baked.path)
             for number, line in enumerate(text.splitlines(), start=1)
-            if "docker" in line.lower() or "## Container" in line
+            if "docker" in line.lower() or "container.md" in line
         ]
         assert hits == [], "container=no bake mentions its image:\n" + "\n".join(hits)
 
@@ -478,14 +479,25 @@ def test_dockerfile_is_hadolint_clean(baked: Baked) -> None:
     expect_success(run([hadolint, "--no-color", "Dockerfile"], cwd=baked.path))
 
 
-MOVING_HEADING = "### Moving between SDK lines"
+MOVING_HEADING = "## Moving between SDK lines"
 
 
-def _documented_line_files(readme: str) -> list[str]:
-    """Return the files the generated README says differ between the SDK lines."""
-    assert MOVING_HEADING in readme, f"the generated README has no {MOVING_HEADING!r} section"
-    section = readme.split(MOVING_HEADING, 1)[1].split("\n#", 1)[0]
-    return sorted(re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE))
+def _documented_line_files(page: str, differing: list[str]) -> list[str]:
+    """Return the files docs/sdk-lines.md says differ between the SDK lines.
+
+    An entry that ends in ``/`` stands for the differing files under it, and must have some.
+    """
+    assert MOVING_HEADING in page, f"docs/sdk-lines.md has no {MOVING_HEADING!r} section"
+    section = page.split(MOVING_HEADING, 1)[1].split("\n#", 1)[0]
+    files = []
+    for entry in re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE):
+        if entry.endswith("/"):
+            under = [name for name in differing if name.startswith(entry)]
+            assert under, f"{entry} is listed, but nothing under it differs"
+            files += under
+        else:
+            files.append(entry)
+    return sorted(files)
 
 
 @pytest.mark.parametrize(
@@ -496,20 +508,21 @@ def _documented_line_files(readme: str) -> list[str]:
 def test_sdk_lines_differ_in_exactly_the_documented_files(
     bake: Bake, tmp_path: Path, answers: dict[str, str]
 ) -> None:
-    """Bake both lines with the same answers: what differs is the README's moving list."""
+    """Bake both lines with the same answers: what differs is the docs' moving list."""
     contents: dict[str, dict[str, bytes]] = {}
-    readmes: dict[str, str] = {}
+    pages: dict[str, str] = {}
     for sdk in ("2.x", "1.x"):
         (tmp_path / sdk).mkdir()
         path = bake(tmp_path / sdk, mcp_sdk=sdk, **answers)
         contents[sdk] = {
             file.relative_to(path).as_posix(): file.read_bytes() for file in iter_files(path)
         }
-        readmes[sdk] = (path / "README.md").read_text("utf-8")
+        pages[sdk] = (path / "docs" / "sdk-lines.md").read_text("utf-8")
     new, old = contents["2.x"], contents["1.x"]
     differing = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
-    for sdk, readme in readmes.items():
-        assert _documented_line_files(readme) == differing, f"{sdk} README's list is stale"
+    for sdk, page in pages.items():
+        documented = _documented_line_files(page, differing)
+        assert documented == differing, f"{sdk} docs/sdk-lines.md's list is stale"
 
 
 # Text that only a bake with the given auth option may contain: an option not chosen must leave
