@@ -834,6 +834,34 @@ def test_sdk_lines_differ_in_exactly_the_documented_files(
         assert documented == differing, f"{sdk} docs/sdk-lines.md's list is stale"
 
 
+@pytest.mark.parametrize("sdk", ["2.x", "1.x"])
+def test_changing_auth_changes_only_the_module_the_docs_name(
+    bake: Bake, tmp_path: Path, sdk: str
+) -> None:
+    """The package differs between auth choices in exactly the files docs/security.md names.
+
+    Those are the ones to take when changing auth; the rest of what differs (settings examples,
+    manifests, tests) the page describes in words.
+    """
+    package: dict[str, dict[str, bytes]] = {}
+    named: dict[str, set[str]] = {}
+    for auth in ("none", "bearer", "oauth"):
+        (tmp_path / auth).mkdir()
+        path = bake(tmp_path / auth, auth=auth, mcp_sdk=sdk)
+        package[auth] = {
+            file.relative_to(path).as_posix(): file.read_bytes()
+            for file in iter_files(path / "src")
+        }
+        section = _section(
+            (path / "docs" / "security.md").read_text("utf-8"), "## Changing authentication"
+        )
+        named[auth] = set(re.findall(r"`(src/[^`]+)`", section))
+    for one, other in [("none", "bearer"), ("none", "oauth"), ("bearer", "oauth")]:
+        old, new = package[one], package[other]
+        differing = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+        assert differing == named[one] == named[other], (one, other)
+
+
 # Text that only a bake with the given auth option may contain: an option not chosen must leave
 # no settings, imports, dependencies, tests or docs behind.
 FOREIGN_AUTH_TEXT = {
