@@ -1,4 +1,4 @@
-"""The settings as the docs give them, against ``Settings`` itself, field by field.
+"""The docs against the service: the settings, field by field, and the uvicorn command.
 
 {% if cookiecutter.kubernetes %}
 ``docs/settings.md`` is where an operator looks a setting up, and ``deploy/k8s/configmap.yaml``
@@ -10,12 +10,18 @@ service would refuse fails. (``.env.example`` is held the same way in ``test_set
 held to the fields here: a field added without a row, a row left behind or a default that
 changed fails. (``.env.example`` is held the same way in ``test_settings.py``.)
 {% endif %}
+
+``docs/operating.md`` gives the flags plain uvicorn needs; they are run here as written.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
+import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +33,10 @@ from {{ cookiecutter.package_name }}.settings import Settings
 
 {% if cookiecutter.auth != "none" %}
 from .support import credentials
-
 {% endif %}
+from .support.processes import PACKAGE, Process
+from .support.servers import assert_serves_mcp
+
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -105,3 +113,28 @@ def test_the_configmap_holds_settings_the_service_accepts() -> None:
     assert sorted(set(fields) - set(Settings.model_fields)) == []
     Settings.model_validate({**required(), **fields})
 {% endif %}
+
+
+OPERATING_PAGE = PROJECT / "docs" / "operating.md"
+UVICORN_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+
+def documented_uvicorn_command() -> list[str]:
+    """The one ``uvicorn ...`` command of docs/operating.md, split like a shell."""
+    text = OPERATING_PAGE.read_text("utf-8")
+    blocks = re.findall(r"^```sh\n(.*?)^```$", text, re.DOTALL | re.MULTILINE)
+    (command,) = [block.replace("\\\n", " ") for block in blocks if block.startswith("uvicorn ")]
+    return shlex.split(command)
+
+
+@pytest.mark.process
+def test_the_documented_uvicorn_command_serves(launch: Callable[..., Process]) -> None:
+    """Every flag the page gives plain uvicorn is one the installed uvicorn takes."""
+    args = documented_uvicorn_command()
+    assert args[:2] == ["uvicorn", f"{PACKAGE}.app:app"], args
+    args[args.index("--port") + 1] = "0"
+    process = launch(sys.executable, "-m", *args)
+    port = process.wait_for_stderr(UVICORN_RUNNING).group(1)
+    assert_serves_mcp(f"http://127.0.0.1:{port}")
+    process.popen.send_signal(signal.SIGTERM)
+    assert process.wait() in (0, -signal.SIGTERM), process.output()
