@@ -71,13 +71,13 @@ def remove_test_credentials(project: Path) -> None:
 
 
 def remove_container(project: Path) -> None:
-    """Remove the container image's recipe: the Dockerfile and its build-context filter."""
-    remove_paths(project, ["Dockerfile", ".dockerignore"])
+    """Remove the container image's recipe (Dockerfile, build-context filter) and its page."""
+    remove_paths(project, ["Dockerfile", ".dockerignore", "docs/container.md"])
 
 
 def remove_kubernetes(project: Path) -> None:
-    """Remove the Kubernetes manifests (the nginx config in deploy/ stays)."""
-    remove_paths(project, ["deploy/k8s"])
+    """Remove the Kubernetes manifests and their page (the nginx config in deploy/ stays)."""
+    remove_paths(project, ["deploy/k8s", "docs/kubernetes.md"])
 
 
 # cookiecutter's built-in template abbreviations, so that `cookiecutter gh:org/template` records

@@ -38,20 +38,28 @@ AUTH_CHOICES = ("none", "bearer", "oauth")
 # cookiecutter.json; it is deliberately not a valid slug.
 EMPTY_SLUG_SENTINEL = "_empty-slug_"
 
-# Top-level import names the generated project (code and tests) imports. A
-# package with one of these names would shadow the real one once installed.
-# Keep in sync with the generated project's imports.
+# Top-level import names the generated project imports: its code, its tests and the Python
+# examples of its docs (a template test reads them from every bake), plus mcp_types, the SDK's
+# own. A package with one of these names would shadow the real one once installed.
 SHADOWED_IMPORTS = frozenset(
     {
         "anyio",
         "cryptography",
+        "dotenv",
+        "h11",
         "httpx",
+        "httpx2",
         "jwt",
         "mcp",
         "mcp_types",
+        "prometheus_client",
+        "psutil",
         "pydantic",
+        "pydantic_core",
         "pydantic_settings",
         "pytest",
+        "redis",
+        "sse_starlette",
         "starlette",
         "test",
         "tests",
@@ -59,22 +67,33 @@ SHADOWED_IMPORTS = frozenset(
     }
 )
 
-# Distribution names the generated project depends on. A project distributed
-# under one of these names would depend on itself and could not be installed.
+# Distribution names the generated project requires to build, run or develop (a template test
+# reads them from every bake's pyproject.toml). A project distributed under one of these names
+# would depend on itself and could not be installed.
 DEPENDENCY_DISTRIBUTIONS = frozenset(
     {
         "anyio",
+        "coverage",
         "cryptography",
+        "hatchling",
         "httpx",
         "mcp",
         "mcp-types",
         "mypy",
+        "pre-commit",
+        "prometheus-client",
+        "psutil",
         "pydantic",
         "pydantic-settings",
         "pyjwt",
         "pytest",
+        "pytest-cov",
+        "pytest-xdist",
+        "python-dotenv",
+        "redis",
         "ruff",
         "starlette",
+        "types-psutil",
         "uvicorn",
     }
 )

@@ -5,6 +5,7 @@ Kept in a module rather than in conftest.py so tests can import them by name.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import NoReturn
 
 import pytest
@@ -44,6 +46,19 @@ SDK_MATRIX = [
 # .ci/run sets up the services some slow tests need (a Docker engine, wrk); under CI=true a
 # missing one fails those tests, elsewhere they skip and say how to enable them.
 IN_CI = os.environ.get("CI", "").lower() in {"true", "1"}
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import a Python file by path, as cookiecutter's hooks are not a package.
+
+    The hooks keep their Jinja inside string literals, so the unrendered files import too.
+    """
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def unavailable(reason: str, how_to_enable: str) -> NoReturn:

@@ -23,16 +23,20 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from _support import (
+    HOOKS_DIR,
     SDK_LOWEST,
     SDK_NEWEST,
     TEMPLATE_DIR,
     Bake,
     expect_success,
     iter_files,
+    load_module,
     python_module,
     read_text_or_none,
     run,
 )
+
+pre_gen = load_module(HOOKS_DIR / "pre_gen_project.py", "pre_gen_project")
 
 HOSTILE = 'O\'Brien "Quoted" \\ Tools'
 LONG_NAME = (
@@ -49,6 +53,9 @@ DEFAULT_AUTHOR = "Your Name"
 FOREIGN_SDK_NAMES = {"1.x": ("mcpserver", "MCPServer"), "2.x": ("fastmcp", "FastMCP")}
 # Versions that a dependency on each SDK line must / must not admit.
 SDK_VERSIONS = {"2.x": ("2.3.0", "2.99.0"), "1.x": ("1.26.0", "1.30.0")}
+
+# About 10 KB for the default names: a five-minute read. Long project names add a little.
+README_LIMIT = 12_000
 
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter\.|\{%|\{#")
 
@@ -204,28 +211,6 @@ def test_layout(baked: Baked) -> None:
     assert (package_dir / "__init__.py").is_file()
 
 
-def test_files_the_readme_names_exist(baked: Baked) -> None:
-    """Every ``src/...`` or ``tests/...`` file the bake's README names is a file of the template.
-
-    Either in this bake, in the other SDK line's or auth choice's variant of it, or (for the
-    template's own tests) in the template's ``tests/``: a file that moved fails here.
-    """
-    readme = (baked.path / "README.md").read_text(encoding="utf-8")
-    named = set(re.findall(r"`((?:src|tests)/[\w/.-]+\.py)`", readme))
-    assert named, "the README names no file: the pattern no longer matches it"
-    project = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
-    package = f"src/{baked.case.package}/"
-
-    def exists(path: str) -> bool:
-        if (baked.path / path).is_file() or (TEMPLATE_DIR / path).is_file():
-            return True
-        source = project / path.replace(package, "src/{{cookiecutter.package_name}}/", 1)
-        return source.is_file() or any(source.parent.glob(f"{source.stem}-*.py"))
-
-    missing = sorted(path for path in named if not exists(path))
-    assert missing == [], f"the README names files the template lacks: {missing}"
-
-
 def test_no_leftover_jinja(baked: Baked) -> None:
     """Unrendered Jinja in a file or a path name means a template bug."""
     leftovers = [
@@ -359,6 +344,389 @@ def test_every_module_of_the_package_is_imported(baked: Baked) -> None:
     assert sorted(set(modules) - reached) == []
 
 
+def _top_level_imports(source: str) -> set[str]:
+    """Return the top-level names of the absolute imports in Python source."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def _markdown_files(root: Path) -> list[Path]:
+    """Return the bake's documentation: its README and every page under docs/."""
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def test_the_hook_refuses_every_package_name_the_bake_imports(baked: Baked) -> None:
+    """A package named like a module the bake imports would shadow it once installed.
+
+    Read from the bake itself: its code, its tests and the Python examples of its docs (which a
+    test of the bake runs), so a new import fails here until the pre-gen hook refuses its name.
+    """
+    sources = [path.read_text("utf-8") for path in iter_files(baked.path) if path.suffix == ".py"]
+    for doc in _markdown_files(baked.path):
+        text = doc.read_text("utf-8")
+        sources += re.findall(r"^```python\n(.*?)^```$", text, flags=re.DOTALL | re.MULTILINE)
+    imported = set().union(*map(_top_level_imports, sources))
+    imported -= {baked.case.package, *sys.stdlib_module_names}
+    assert {"mcp", "pytest"} <= imported, "no imports found: the scan no longer reads the bake"
+    missing = sorted(imported - pre_gen.SHADOWED_IMPORTS)
+    assert missing == [], f"imported by the bake, not in the hook's SHADOWED_IMPORTS: {missing}"
+
+
+def test_the_hook_refuses_every_slug_the_bake_depends_on(baked: Baked) -> None:
+    """A project named like one of its own requirements could not be installed."""
+    pyproject = _load_pyproject(baked)
+    project = pyproject["project"]
+    requirements = [
+        *pyproject["build-system"]["requires"],
+        *project["dependencies"],
+        *(dep for extra in project["optional-dependencies"].values() for dep in extra),
+    ]
+    names = {pre_gen._normalize_distribution(Requirement(dep).name) for dep in requirements}
+    missing = sorted(names - pre_gen.DEPENDENCY_DISTRIBUTIONS)
+    assert missing == [], f"required by the bake, not in DEPENDENCY_DISTRIBUTIONS: {missing}"
+
+
+# -- what the docs name: files, settings, flags, markers, links -----------------------------------
+
+# Files the docs name that belong to the clients that read them, not to the bake.
+CLIENT_FILES = {"claude_desktop_config.json", ".vscode/mcp.json", ".cursor/mcp.json"}
+# Upper-case names the docs mention that are not the service's settings.
+NOT_SETTINGS = {"CI", "MCP_TOKEN", "NAME", "PROMETHEUS_MULTIPROC_DIR", "TCP_NODELAY"}
+# A setting the docs name without its prefix: ``LOG_LEVEL``, ``METRICS=false``.
+SHORT_SETTING = re.compile(r"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z0-9]*(?==))(=.*)?")
+FILE_NAME = re.compile(r"[\w.~/*-]*[\w*-]\.(?:py|md|ya?ml|toml|conf|json|mjs|txt|cfg)|[\w.-]+/")
+FENCED = re.compile(r"^```(\w*)\n(.*?)^```$", flags=re.DOTALL | re.MULTILINE)
+LINK = re.compile(r"\]\((?!https?:|mailto:)([^)#\s]*)(?:#([^)\s]+))?\)")
+
+
+def _docs(baked: Baked) -> dict[str, str]:
+    """Return the bake's README and docs/ pages by path, relative to the project."""
+    return {
+        path.relative_to(baked.path).as_posix(): path.read_text("utf-8")
+        for path in _markdown_files(baked.path)
+    }
+
+
+def _prose(text: str) -> str:
+    """Return Markdown without its fenced code blocks."""
+    return FENCED.sub("", text)
+
+
+def _inline_code(text: str) -> list[str]:
+    """Return what the Markdown's prose puts in backticks."""
+    return re.findall(r"`([^`\n]+)`", _prose(text))
+
+
+def _section(text: str, heading: str) -> str:
+    """Return the body of the Markdown section under ``heading`` (up to the next heading)."""
+    assert f"\n{heading}\n" in text, f"no {heading!r} section"
+    return text.split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+
+
+def _exists(root: Path, name: str) -> bool:
+    """Tell whether ``name`` (a file, a directory or a glob of files) is in root."""
+    if name.endswith("/") or (root / name).is_dir():
+        return (root / name).is_dir()
+    return any(path.is_file() for path in root.glob(name))
+
+
+def _named_files(baked: Baked, text: str) -> set[str]:
+    """Return the project files that ``text``'s inline code names, as paths in the bake.
+
+    A bare file name (``tools.py``) must be somewhere in the bake; ``runtime/x.py`` is the
+    package's. Paths outside the project (URLs, the clients' configuration files) are left out.
+    """
+    named: set[str] = set()
+    for code in _inline_code(text):
+        if not FILE_NAME.fullmatch(code) or code in CLIENT_FILES or code.startswith(("~", "/")):
+            continue
+        if code.startswith("runtime/"):
+            named.add(f"src/{baked.case.package}/{code}")
+        elif "/" not in code:
+            hits = [path for path in baked.path.rglob(code) if ".git" not in path.parts]
+            named.add(hits[0].relative_to(baked.path).as_posix() if hits else code)
+        else:
+            named.add(code)
+    return named
+
+
+def _other_line_files(docs: dict[str, str]) -> set[str]:
+    """Return the files docs/sdk-lines.md names in its moving list.
+
+    Only the other line's files may be missing from this bake, and only there.
+    """
+    section = _section(docs["docs/sdk-lines.md"], MOVING_HEADING)
+    return set(re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE))
+
+
+def _template_has(baked: Baked, path: str) -> bool:
+    """Tell whether the template has ``path`` for some answer: as is, or as a variant."""
+    project = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+    source = project / path.replace(
+        f"src/{baked.case.package}/", "src/{{cookiecutter.package_name}}/", 1
+    )
+    return source.is_file() or any(source.parent.glob(f"{source.stem}-*.py"))
+
+
+def test_files_the_docs_name_exist(baked: Baked) -> None:
+    """Every project file the README or a docs/ page names is in this bake.
+
+    The one exception is docs/sdk-lines.md's list of the files that differ between the SDK
+    lines, which names the other line's files too: those must be the template's. A file that
+    moved, or one only the template has, fails here.
+    """
+    docs = _docs(baked)
+    other_line = _other_line_files(docs)
+    named = {(page, name) for page, text in docs.items() for name in _named_files(baked, text)}
+    assert any(name.startswith("tests/") for _, name in named), "the file pattern finds nothing"
+    missing = sorted(
+        f"{page}: {name}"
+        for page, name in named
+        if not _exists(baked.path, name)
+        and not (page == "docs/sdk-lines.md" and name in other_line and _template_has(baked, name))
+    )
+    assert missing == [], "the docs name files this bake lacks:\n" + "\n".join(missing)
+
+
+def _layout(text: str, heading: str | None = "## Layout") -> list[str]:
+    """Return the paths a Layout block lists, as paths in the project.
+
+    An unindented entry ending in ``/`` opens a directory whose entries follow, indented by two;
+    an indented entry ending in ``/`` opens a subdirectory, its entries indented two more.
+    """
+    section = _section(text, heading) if heading else text
+    (block,) = re.findall(r"^```\n(.*?)^```$", section, re.DOTALL | re.M)
+    paths: list[str] = []
+    directories: list[str] = []  # the directory open at each depth
+    for line in block.splitlines():
+        indent, name = len(line) - len(line.lstrip()), line.split()[0]
+        depth = indent // 2
+        if indent % 2 or depth > len(directories):
+            continue  # a continuation line
+        del directories[depth:]
+        if depth and not FILE_NAME.fullmatch(name) and not name.endswith("/"):
+            continue
+        path = "".join(directories) + name
+        paths.append(path)
+        if name.endswith("/"):
+            directories.append(name)
+    return paths
+
+
+def test_the_layout_lists_every_module_and_only_what_exists(baked: Baked) -> None:
+    """The README's Layout and docs/runtime.md's name each module, and nothing the bake lacks.
+
+    The runtime's modules are listed one by one in docs/runtime.md. A subpackage's
+    ``__init__.py`` only makes it a package, so its directory is enough.
+    """
+    listed = _layout((baked.path / "README.md").read_text("utf-8"))
+    listed += _layout((baked.path / "docs" / "runtime.md").read_text("utf-8"), heading=None)
+    missing = sorted(name for name in listed if not _exists(baked.path, name))
+    assert missing == [], f"Layout lists what this bake lacks: {missing}"
+    package = baked.path / "src" / baked.case.package
+    modules = {
+        path.relative_to(baked.path).as_posix()
+        for path in package.rglob("*.py")
+        if "__pycache__" not in path.parts
+        and (path.name != "__init__.py" or path.parent == package)
+    }
+    assert sorted(modules - set(listed)) == [], "modules missing from the README's Layout"
+
+
+def _settings_fields(baked: Baked) -> set[str]:
+    """Return the fields of every ``*Settings`` class in the package, read from its source."""
+    fields = set()
+    for path in (baked.path / "src").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.name.endswith("Settings"):
+                fields |= {
+                    item.target.id
+                    for item in node.body
+                    if isinstance(item, ast.AnnAssign)
+                    and isinstance(item.target, ast.Name)
+                    and "ClassVar" not in ast.unparse(item.annotation)
+                    and item.target.id != "model_config"
+                }
+    return fields
+
+
+def _template_has_setting(field: str) -> bool:
+    """Tell whether some answer's settings have ``field`` (the other SDK line's, say)."""
+    sources = (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "src").rglob("*.py")
+    pattern = re.compile(rf"^    {field}: ", flags=re.MULTILINE)
+    return any(pattern.search(path.read_text("utf-8")) for path in sources)
+
+
+def test_settings_the_docs_name_are_settings(baked: Baked) -> None:
+    """Every setting the docs and configuration files name is a field of the bake's settings.
+
+    Both ``PREFIX_NAME`` anywhere and the short ``NAME`` the docs' prose puts in code. The one
+    exception is docs/sdk-lines.md, which says what the other SDK line's settings are.
+    """
+    prefix = baked.case.package.upper() + "_"
+    fields = _settings_fields(baked)
+    assert {"host", "port", "pypi_url"} <= fields, "the settings scan found no fields"
+    texts = dict(_docs(baked))
+    for name in (".env.example", "Dockerfile", "deploy/k8s/configmap.yaml"):
+        if (baked.path / name).is_file():
+            texts[name] = (baked.path / name).read_text("utf-8")
+    named = {
+        (page, name)
+        for page, text in texts.items()
+        for name in re.findall(rf"\b{prefix}([A-Z0-9_]+)", text)
+    }
+    named |= {
+        (page, match[1])
+        for page, text in _docs(baked).items()
+        for code in _inline_code(text)
+        if not code.startswith(prefix)
+        and (match := SHORT_SETTING.fullmatch(code))
+        and match[1] not in NOT_SETTINGS
+    }
+    unknown = sorted(
+        f"{page}: {name}"
+        for page, name in named
+        if name.lower() not in fields
+        and not (page == "docs/sdk-lines.md" and _template_has_setting(name.lower()))
+    )
+    assert unknown == [], "not settings of this bake:\n" + "\n".join(unknown)
+
+
+def _cli_flags(baked: Baked) -> set[str]:
+    """Return the options the command's argument parser defines, read from the package."""
+    flags = {"-h", "--help"}
+    for path in (baked.path / "src").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_argument":
+                flags |= {
+                    arg.value
+                    for arg in node.args
+                    if isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and arg.value.startswith("-")
+                }
+    return flags
+
+
+def test_commands_the_docs_show_exist(baked: Baked) -> None:
+    """The command's flags, ``python -m`` and ``uvicorn`` targets, and pytest's ``-m`` markers.
+
+    Read from every command line of the README and docs/ (code blocks and inline code), against
+    the parser in the package, the package's modules and the markers in pyproject.toml.
+    """
+    slug, package = baked.case.slug, baked.case.package
+    flags = _cli_flags(baked)
+    assert {"--port", "--transport"} <= flags, "the flag scan found no parser"
+    markers = {
+        marker.split(":")[0]
+        for marker in _load_pyproject(baked)["tool"]["pytest"]["ini_options"]["markers"]
+    }
+    problems = []
+    for page, text in _docs(baked).items():
+        lines = [line for _, block in FENCED.findall(text) for line in block.splitlines()]
+        lines += _inline_code(text)
+        for line in lines:
+            for args in re.findall(rf"(?:^|[\s`/]){re.escape(slug)}((?: [^\s&|;#`]+)*)", line):
+                problems += [
+                    f"{page}: {slug} {flag}"
+                    for flag in re.findall(r"(?<!\S)(--?[\w-]+)", args)
+                    if flag not in flags
+                ]
+            for module in re.findall(r"\bpython3? -m ([\w.]+)", line):
+                if module.split(".")[0] == package and not _exists(
+                    baked.path, f"src/{module.replace('.', '/')}/__main__.py"
+                ):
+                    problems.append(f"{page}: python -m {module}")
+            for module in re.findall(r"\buvicorn ([\w.]+):\w+", line):
+                if not _exists(baked.path, f"src/{module.replace('.', '/')}.py"):
+                    problems.append(f"{page}: uvicorn {module}")
+            for expression in re.findall(r"\bpytest\b.* -m (\"[^\"]*\"|'[^']*'|\S+)", line):
+                words = set(re.findall(r"\w+", expression)) - {"and", "or", "not"}
+                problems += [f"{page}: pytest -m {word}" for word in words - markers]
+    assert problems == [], "the docs show commands this bake lacks:\n" + "\n".join(problems)
+
+
+def _anchor(heading: str) -> str:
+    """Return the anchor GitHub gives a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_docs_resolve(baked: Baked) -> None:
+    """Every relative link of the README and docs/ reaches a file, and a heading in it."""
+    docs = _docs(baked)
+    assert any(LINK.search(text) for text in docs.values()), "the link pattern finds nothing"
+    broken = []
+    for page, text in docs.items():
+        for target, anchor in LINK.findall(_prose(text)):
+            path = (baked.path / page).parent / target if target else baked.path / page
+            if not path.resolve().is_file():
+                broken.append(f"{page}: {target}")
+                continue
+            headings = re.findall(r"^#+ (.+)$", _prose(path.read_text("utf-8")), re.MULTILINE)
+            if anchor and anchor not in {_anchor(heading) for heading in headings}:
+                broken.append(f"{page}: {target}#{anchor}")
+    assert broken == [], "broken links:\n" + "\n".join(broken)
+
+
+# A reference to a section of a page: (README, "Settings"), the README's "Layout" and "Running".
+SECTION_REFERENCE = re.compile(
+    r"\b(README(?:\.md)?|docs/[\w-]+\.md)(?:'s)?,?\s+"
+    r"((?:\"[A-Z][^\"\n]*\"(?:,\s*|\s+and\s+|\s+or\s+)?)+)"
+)
+
+
+def _stale_references(baked: Baked, folders: tuple[str, ...]) -> list[str]:
+    """Return the references in files under ``folders`` to files or sections that are gone.
+
+    A file of another answer's bake (the other SDK line's, say) counts as there.
+    """
+    problems = []
+    for path in iter_files(baked.path):
+        relative = path.relative_to(baked.path).as_posix()
+        text = read_text_or_none(path)
+        if text is None or not relative.startswith(folders) or path.suffix == ".md":
+            continue
+        for named in set(re.findall(r"(?<![\w/])((?:src|tests|deploy|docs)/[\w./-]*\w)", text)):
+            if not _exists(baked.path, named) and not _template_has(baked, named):
+                problems.append(f"{relative}: {named}")
+        for page, quoted in SECTION_REFERENCE.findall(text):
+            target = baked.path / ("README.md" if page.startswith("README") else page)
+            if not target.is_file():
+                continue  # reported above
+            headings = set(re.findall(r"^#+ (.+)$", target.read_text("utf-8"), re.MULTILINE))
+            problems += [
+                f'{relative}: {page}, "{title}"'
+                for title in re.findall(r'"([^"]+)"', quoted)
+                if title not in headings
+            ]
+    return problems
+
+
+def test_references_in_the_configuration_resolve(baked: Baked) -> None:
+    """A configuration file that sends the reader to a file or a section finds it there."""
+    problems = _stale_references(baked, (".env.example", ".github/", "deploy/", "Dockerfile"))
+    assert problems == [], "references to pages or sections that are gone:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("sdk", ["2.x", "1.x"])
+def test_references_in_the_code_resolve(bake: Bake, tmp_path: Path, sdk: str) -> None:
+    """A docstring or comment that sends the reader to a file or a section finds it there."""
+    baked = Baked(Case(sdk, "my-mcp-server", "my_mcp_server"), bake(tmp_path, mcp_sdk=sdk))
+    problems = _stale_references(baked, ("src/", "tests/"))
+    assert problems == [], "references to pages or sections that are gone:\n" + "\n".join(problems)
+
+
+def test_the_readme_is_read_in_five_minutes(baked: Baked) -> None:
+    """What a newcomer reads first stays short; the rest belongs in docs/."""
+    size = len((baked.path / "README.md").read_text("utf-8"))
+    assert size <= README_LIMIT, f"README.md has {size} characters, more than {README_LIMIT}"
+
+
 def test_only_own_sdk_line(baked: Baked) -> None:
     """The bake carries only the chosen SDK line's code, in src and tests."""
     forbidden = FOREIGN_SDK_NAMES[baked.case.sdk]
@@ -389,29 +757,30 @@ def _has_container(case: Case) -> bool:
 
 
 def test_container_files_only_with_the_option(baked: Baked) -> None:
-    """With the option: Dockerfile, .dockerignore, a README section; without: no trace."""
+    """With the option: Dockerfile, .dockerignore, a page in docs/; without: no trace."""
     wanted = _has_container(baked.case)
-    for name in ("Dockerfile", ".dockerignore"):
+    for name in ("Dockerfile", ".dockerignore", "docs/container.md"):
         assert (baked.path / name).is_file() == wanted, name
     readme = (baked.path / "README.md").read_text("utf-8")
-    assert ("\n## Container\n" in readme) == wanted
+    assert ("(docs/container.md)" in readme) == wanted
     if wanted:
         # Docker kills a container 10 s after `docker stop` unless told otherwise: every
         # documented `docker run` must outlast the drain grace (.env.example has the default).
         env_example = (baked.path / ".env.example").read_text("utf-8")
         grace = float(re.findall(r"_SHUTDOWN_GRACE=(\d+)", env_example)[0])
-        runs = re.findall(r"^docker run .*$", readme, flags=re.MULTILINE)
+        docs = "\n".join(path.read_text("utf-8") for path in _markdown_files(baked.path))
+        runs = re.findall(r"^docker run .*$", docs, flags=re.MULTILINE)
         timeouts = [
             float(m[1]) if (m := re.search(r"--stop-timeout (\d+)", run)) else 0.0 for run in runs
         ]
-        assert runs, "the README's Container section has no docker run command"
+        assert runs, "docs/container.md has no docker run command"
         assert all(timeout > grace for timeout in timeouts), (grace, runs)
     else:
         hits = [
             f"{path.relative_to(baked.path)}:{number}: {line.strip()}"
             for path, text in _text_files(baked.path)
             for number, line in enumerate(text.splitlines(), start=1)
-            if "docker" in line.lower() or "## Container" in line
+            if "docker" in line.lower() or "container.md" in line
         ]
         assert hits == [], "container=no bake mentions its image:\n" + "\n".join(hits)
 
@@ -427,14 +796,25 @@ def test_dockerfile_is_hadolint_clean(baked: Baked) -> None:
     expect_success(run([hadolint, "--no-color", "Dockerfile"], cwd=baked.path))
 
 
-MOVING_HEADING = "### Moving between SDK lines"
+MOVING_HEADING = "## Moving between SDK lines"
 
 
-def _documented_line_files(readme: str) -> list[str]:
-    """Return the files the generated README says differ between the SDK lines."""
-    assert MOVING_HEADING in readme, f"the generated README has no {MOVING_HEADING!r} section"
-    section = readme.split(MOVING_HEADING, 1)[1].split("\n#", 1)[0]
-    return sorted(re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE))
+def _documented_line_files(page: str, differing: list[str]) -> list[str]:
+    """Return the files docs/sdk-lines.md says differ between the SDK lines.
+
+    An entry that ends in ``/`` stands for the differing files under it, and must have some.
+    """
+    assert MOVING_HEADING in page, f"docs/sdk-lines.md has no {MOVING_HEADING!r} section"
+    section = page.split(MOVING_HEADING, 1)[1].split("\n#", 1)[0]
+    files = []
+    for entry in re.findall(r"^- `([^`]+)`", section, flags=re.MULTILINE):
+        if entry.endswith("/"):
+            under = [name for name in differing if name.startswith(entry)]
+            assert under, f"{entry} is listed, but nothing under it differs"
+            files += under
+        else:
+            files.append(entry)
+    return sorted(files)
 
 
 @pytest.mark.parametrize(
@@ -445,20 +825,49 @@ def _documented_line_files(readme: str) -> list[str]:
 def test_sdk_lines_differ_in_exactly_the_documented_files(
     bake: Bake, tmp_path: Path, answers: dict[str, str]
 ) -> None:
-    """Bake both lines with the same answers: what differs is the README's moving list."""
+    """Bake both lines with the same answers: what differs is the docs' moving list."""
     contents: dict[str, dict[str, bytes]] = {}
-    readmes: dict[str, str] = {}
+    pages: dict[str, str] = {}
     for sdk in ("2.x", "1.x"):
         (tmp_path / sdk).mkdir()
         path = bake(tmp_path / sdk, mcp_sdk=sdk, **answers)
         contents[sdk] = {
             file.relative_to(path).as_posix(): file.read_bytes() for file in iter_files(path)
         }
-        readmes[sdk] = (path / "README.md").read_text("utf-8")
+        pages[sdk] = (path / "docs" / "sdk-lines.md").read_text("utf-8")
     new, old = contents["2.x"], contents["1.x"]
     differing = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
-    for sdk, readme in readmes.items():
-        assert _documented_line_files(readme) == differing, f"{sdk} README's list is stale"
+    for sdk, page in pages.items():
+        documented = _documented_line_files(page, differing)
+        assert documented == differing, f"{sdk} docs/sdk-lines.md's list is stale"
+
+
+@pytest.mark.parametrize("sdk", ["2.x", "1.x"])
+def test_changing_auth_changes_only_the_module_the_docs_name(
+    bake: Bake, tmp_path: Path, sdk: str
+) -> None:
+    """The package differs between auth choices in exactly the files docs/security.md names.
+
+    Those are the ones to take when changing auth; the rest of what differs (settings examples,
+    manifests, tests) the page describes in words.
+    """
+    package: dict[str, dict[str, bytes]] = {}
+    named: dict[str, set[str]] = {}
+    for auth in ("none", "bearer", "oauth"):
+        (tmp_path / auth).mkdir()
+        path = bake(tmp_path / auth, auth=auth, mcp_sdk=sdk)
+        package[auth] = {
+            file.relative_to(path).as_posix(): file.read_bytes()
+            for file in iter_files(path / "src")
+        }
+        section = _section(
+            (path / "docs" / "security.md").read_text("utf-8"), "## Changing authentication"
+        )
+        named[auth] = set(re.findall(r"`(src/[^`]+)`", section))
+    for one, other in [("none", "bearer"), ("none", "oauth"), ("bearer", "oauth")]:
+        old, new = package[one], package[other]
+        differing = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+        assert differing == named[one] == named[other], (one, other)
 
 
 # Text that only a bake with the given auth option may contain: an option not chosen must leave

@@ -1,6 +1,6 @@
 """Slow tier: clients nobody here wrote, against baked servers on each SDK line.
 
-The official MCP conformance suite, the MCP Inspector's CLI (the generated README's own
+The official MCP conformance suite, the MCP Inspector's CLI (the generated docs' own
 commands, run as written) and the official TypeScript SDK's client, over HTTP and over stdio.
 The npm packages are installed once, at pinned versions, into a cache directory
 (``NPM_CACHE``) and reused by later runs; Node 22, which the conformance suite and Inspector
@@ -165,13 +165,13 @@ class Served:
 
     @property
     def token_env(self) -> dict[str, str]:
-        """MCP_TOKEN, which the README's commands and ts_client.mjs send, on a bearer bake."""
+        """MCP_TOKEN, which the documented commands and ts_client.mjs send, on a bearer bake."""
         return {"MCP_TOKEN": TOKEN} if self.auth == "bearer" else {}
 
-    def readme_commands(self, needle: str) -> list[str]:
-        """Return the generated README's shell commands with ``needle``, on the real URL."""
-        readme = (self.path / "README.md").read_text("utf-8")
-        blocks = re.findall(r"^```sh\n(.*?)^```$", readme, re.DOTALL | re.MULTILINE)
+    def documented_commands(self, needle: str) -> list[str]:
+        """Return the shell commands in the bake's docs/clients.md with ``needle``, on its URL."""
+        page = (self.path / "docs" / "clients.md").read_text("utf-8")
+        blocks = re.findall(r"^```sh\n(.*?)^```$", page, re.DOTALL | re.MULTILINE)
         commands = [line for block in blocks for line in block.splitlines() if needle in line]
         assert all(DOCUMENTED_URL in command for command in commands), commands
         return [command.replace(DOCUMENTED_URL, self.url) for command in commands]
@@ -323,9 +323,9 @@ FIXTURE_BUG = re.compile(
 )
 
 
-def test_readme_inspector_commands_work_as_written(served: Served, npm_tools: NpmTools) -> None:
+def test_documented_inspector_commands_work_as_written(served: Served, npm_tools: NpmTools) -> None:
     """The first command needs Node 22.19+ (given it on PATH), the second brings its own."""
-    with_node22, any_node = served.readme_commands("@modelcontextprotocol/inspector")
+    with_node22, any_node = served.documented_commands("@modelcontextprotocol/inspector")
     version = NPM_PACKAGES["@modelcontextprotocol/inspector"]
     assert f"@modelcontextprotocol/inspector@{version} " in with_node22
     assert "-p node@22 " in any_node, any_node

@@ -8,8 +8,8 @@ machine's CA bundle and points ``SSL_CERT_FILE``/``PIP_CERT`` at it, so the gene
 stays as it would be anywhere. The stand-in is tagged with a hash of its recipe and reused while
 that tag exists, so only the first run pays for debootstrap.
 
-Each SDK line's bake is built with the ``docker build`` command of its README (plus
-``--network host`` and ``--build-arg BASE_IMAGE=<stand-in>``) and run with the README's
+Each SDK line's bake is built with the ``docker build`` command of its ``docs/container.md``
+(plus ``--network host`` and ``--build-arg BASE_IMAGE=<stand-in>``) and run with that page's
 host-network ``docker run`` command on a free loopback port: every container is on the host's
 network bound to 127.0.0.1, or in a network namespace of its own, and is removed afterwards.
 
@@ -197,12 +197,10 @@ def build_standin(
     tarball.unlink()
 
 
-def readme_commands(readme: str) -> list[list[str]]:
-    """Return the `docker ...` lines of the README's Container section, split like a shell."""
-    assert "\n## Container\n" in readme, "the generated README has no Container section"
-    section = readme.split("\n## Container\n", 1)[1].split("\n## ", 1)[0]
+def docs_commands(page: str) -> list[list[str]]:
+    """Return the `docker ...` lines of the bake's docs/container.md, split like a shell."""
     commands = []
-    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL):
+    for block in re.findall(r"```sh\n(.*?)```", page, flags=re.DOTALL):
         for line in block.replace("\\\n", " ").splitlines():
             if line.startswith("docker "):
                 commands.append(shlex.split(line))
@@ -210,14 +208,14 @@ def readme_commands(readme: str) -> list[list[str]]:
 
 
 def replaced(argv: list[str], old: str, new: str) -> list[str]:
-    """Replace the one argument ``old`` by ``new``; the README's command must have ``old``."""
-    assert argv.count(old) == 1, f"expected one {old!r} in the README's {shlex.join(argv)}"
+    """Replace the one argument ``old`` by ``new``; the documented command must have ``old``."""
+    assert argv.count(old) == 1, f"expected one {old!r} in the documented {shlex.join(argv)}"
     return [new if arg == old else arg for arg in argv]
 
 
 @dataclass(frozen=True)
 class Image:
-    """One SDK line's bake, built into an image, and the README command that runs it."""
+    """One SDK line's bake, built into an image, and the documented command that runs it."""
 
     sdk: str
     tag: str
@@ -236,10 +234,10 @@ def image(
     standin: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Image]:
-    """Bake one SDK line, build it on the stand-in with its README's command; removed after."""
+    """Bake one SDK line, build it on the stand-in with its documented command; removed after."""
     sdk: str = request.param
     path = bake(tmp_path_factory.mktemp(f"container-{sdk}"), mcp_sdk=sdk)
-    commands = readme_commands((path / "README.md").read_text("utf-8"))
+    commands = docs_commands((path / "docs" / "container.md").read_text("utf-8"))
     (build,) = [argv for argv in commands if argv[:2] == ["docker", "build"]]
     (host_run,) = [argv for argv in commands if argv[:2] == ["docker", "run"] and "host" in argv]
     slug = path.name
@@ -317,9 +315,9 @@ def healthz(port: int) -> bool:
 
 @pytest.fixture
 def start(image: Image, tmp_path: Path) -> Iterator[Callable[..., Container]]:
-    """Start containers with the README's host-network command on free ports; removed after.
+    """Start containers with the documented host-network command on free ports; removed after.
 
-    Settings beyond the README's go in through ``--env-file``, as the README says to pass them.
+    Settings beyond the documented ones go in through ``--env-file``, as the docs say to pass them.
     """
     names: list[str] = []
 
@@ -442,7 +440,7 @@ def test_defaults_bind_every_interface_run_as_non_root_and_report_healthy(
         )
         log = docker_ok("logs", name)
         assert "listening on http://0.0.0.0:8000/mcp" in log, log
-        # The one WARNING the README describes: every interface, but no ALLOWED_HOSTS yet.
+        # The one WARNING the docs describe: every interface, but no ALLOWED_HOSTS yet.
         (warning,) = [line for line in log.splitlines() if " WARNING " in line]
         assert f"{PREFIX}ALLOWED_HOSTS" in warning, log
         assert " ERROR " not in log, log
@@ -453,7 +451,7 @@ def test_defaults_bind_every_interface_run_as_non_root_and_report_healthy(
 def test_container_answers_health_and_tool_calls(
     start: Callable[..., Container], image: Image, record_property: Callable[[str, object], None]
 ) -> None:
-    """The README's host-network command: /healthz and a tools/call answer; nothing logged."""
+    """The documented host-network command: /healthz and a tools/call answer; nothing logged."""
     container = start()
     record_property(
         "figure",
@@ -467,7 +465,7 @@ def test_container_answers_health_and_tool_calls(
 
 
 def test_allowed_hosts_come_from_an_env_file(start: Callable[..., Container]) -> None:
-    """The README's --env-file way in: ALLOWED_HOSTS lets that name in; others still get 421."""
+    """The documented --env-file way in: ALLOWED_HOSTS lets that name in; others still get 421."""
     container = start(ALLOWED_HOSTS="mcp.internal.example")
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
     statuses = {}

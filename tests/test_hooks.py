@@ -7,29 +7,16 @@ plain Python, and rendering turns any answer into data, never into code.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from cookiecutter.environment import StrictEnvironment
 
-from _support import HOOKS_DIR, TEMPLATE_DIR, run, unavailable
-
-
-def load_module(path: Path, name: str) -> ModuleType:
-    """Import a Python file by path, as cookiecutter's hooks are not a package."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from _support import HOOKS_DIR, TEMPLATE_DIR, load_module, run, unavailable
 
 pre_gen = load_module(HOOKS_DIR / "pre_gen_project.py", "pre_gen_project")
 post_gen = load_module(HOOKS_DIR / "post_gen_project.py", "post_gen_project")
@@ -388,8 +375,9 @@ def test_next_steps_name_the_settings_an_auth_bake_needs() -> None:
 def test_main_keeps_the_container_files_only_when_chosen(
     container: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The Dockerfile and .dockerignore go together when the container option is off."""
-    for path in ["Dockerfile", ".dockerignore", "README.md"]:
+    """The Dockerfile, .dockerignore and their page go together when the option is off."""
+    (tmp_path / "docs").mkdir()
+    for path in ["Dockerfile", ".dockerignore", "docs/container.md", "README.md"]:
         (tmp_path / path).write_text("x", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "container": container})
@@ -397,6 +385,7 @@ def test_main_keeps_the_container_files_only_when_chosen(
         assert post_gen.main() == 0
     assert (tmp_path / "Dockerfile").exists() == container
     assert (tmp_path / ".dockerignore").exists() == container
+    assert (tmp_path / "docs" / "container.md").exists() == container
     assert (tmp_path / "README.md").exists()
 
 
@@ -422,15 +411,18 @@ def test_kubernetes_manifests_need_the_container_image(
 def test_main_keeps_the_kubernetes_manifests_only_when_chosen(
     kubernetes: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """deploy/k8s goes when the option is off; the nginx config beside it stays."""
+    """deploy/k8s and its page go when the option is off; the nginx config beside it stays."""
     (tmp_path / "deploy" / "k8s").mkdir(parents=True)
+    (tmp_path / "docs").mkdir()
     (tmp_path / "deploy" / "k8s" / "deployment.yaml").write_text("x", encoding="utf-8")
+    (tmp_path / "docs" / "kubernetes.md").write_text("x", encoding="utf-8")
     (tmp_path / "deploy" / "nginx.conf").write_text("x", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(post_gen, "rendered_answers", lambda: {**VALID, "kubernetes": kubernetes})
     for _ in range(2):  # idempotent
         assert post_gen.main() == 0
     assert (tmp_path / "deploy" / "k8s").exists() == kubernetes
+    assert (tmp_path / "docs" / "kubernetes.md").exists() == kubernetes
     assert (tmp_path / "deploy" / "nginx.conf").exists()
 
 

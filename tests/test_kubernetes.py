@@ -22,7 +22,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from _support import Bake
+from _support import Bake, iter_files, read_text_or_none
 
 # The Kubernetes release whose API the manifests are written for and checked against.
 KUBERNETES_VERSION = "1.31.0"
@@ -247,13 +247,13 @@ def test_replicas_autoscaling_and_disruptions_fit_together(k8s: K8sBake) -> None
         assert selector.items() <= labels.items()
 
 
-def test_the_readme_applies_them_as_the_tests_read_them(k8s: K8sBake) -> None:
-    """The generated README makes the Secret with every key the Deployment reads, then applies."""
-    readme = (k8s.path / "README.md").read_text("utf-8")
-    assert APPLY in readme
+def test_the_docs_apply_them_as_the_tests_read_them(k8s: K8sBake) -> None:
+    """docs/kubernetes.md makes the Secret with every key the Deployment reads, then applies."""
+    page = (k8s.path / "docs" / "kubernetes.md").read_text("utf-8")
+    assert APPLY in page
     create = "kubectl create secret generic my-mcp-server \\\n"
-    assert readme.count(create) == 1
-    command = readme.split(create, 1)[1].split(f"\n{APPLY}\n", 1)[0]
+    assert page.count(create) == 1
+    command = page.split(create, 1)[1].split(f"\n{APPLY}\n", 1)[0]
     assert all(line.endswith(" \\") for line in command.splitlines()[:-1]), command
     literals = re.findall(rf"--from-literal=({PREFIX}\w+)=", command)
     expected = ["REQUEST_STATE_KEYS", *(["AUTH_TOKENS"] if k8s.auth == "bearer" else [])]
@@ -261,10 +261,16 @@ def test_the_readme_applies_them_as_the_tests_read_them(k8s: K8sBake) -> None:
 
 
 def test_without_the_option_there_are_no_manifests(bake: Bake, tmp_path: Path) -> None:
-    """kubernetes=no leaves the nginx config and no trace of Kubernetes."""
+    """kubernetes=no leaves the nginx config and no trace of the manifests, in files or docs."""
     path = bake(tmp_path, kubernetes="no")
     assert (path / "deploy" / "nginx.conf").is_file()
     assert not (path / "deploy" / "k8s").exists()
-    readme = (path / "README.md").read_text("utf-8")
-    assert "kubectl" not in readme
-    assert "deploy/k8s" not in readme
+    assert not (path / "docs" / "kubernetes.md").exists()
+    traces = [
+        f"{file.relative_to(path)}: {word}"
+        for file in iter_files(path)
+        if (text := read_text_or_none(file)) is not None
+        for word in ("kubectl", "deploy/k8s", "kubernetes.md", "ConfigMap")
+        if word in text
+    ]
+    assert traces == []

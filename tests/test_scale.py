@@ -1,8 +1,8 @@
 """Slow tier: three replicas of the default bake behind a real nginx, with the shipped config.
 
-One bake, one venv, three processes started as the generated README's "Scaling out" section
-starts them (``my-mcp-server --port P`` with ``ALLOWED_HOSTS`` naming the proxy's ``Host``), on
-free loopback ports, behind nginx run in the foreground with the bake's ``deploy/nginx.conf``
+One bake, one venv, three processes started as the bake's ``docs/scaling-out.md`` starts them
+(``my-mcp-server --port P`` with ``ALLOWED_HOSTS`` naming the proxy's ``Host``), on free
+loopback ports, behind nginx run in the foreground with the bake's ``deploy/nginx.conf``
 included as shipped: only its replica addresses, listening port and access log path are
 rewritten, and the test fails if those lines are not where it expects them. Shown here:
 
@@ -19,7 +19,7 @@ rewritten, and the test fails if those lines are not where it expects them. Show
   a key and over two replicas behind nginx given one ``REQUEST_STATE_KEYS``; and, as the
   control that shows the test can fail, most calls fail when the two replicas have no key.
 
-One fast test holds the README's replica commands to the shipped config's ports and name.
+One fast test holds the documented replica commands to the shipped config's ports and name.
 Without nginx the slow tests skip and say how to enable them; under ``CI=true`` they fail instead,
 since ``.ci/run`` installs it. Calls, rates and losses are recorded as figures.
 """
@@ -115,7 +115,7 @@ class Replica:
     args: tuple[str, ...] = ()
 
     def start(self) -> None:
-        """Start it as the README does, and return once ``/healthz`` answers."""
+        """Start it as the docs do, and return once ``/healthz`` answers."""
         settings = {"ALLOWED_HOSTS": PUBLIC_HOST, **self.settings}
         env = clean_env({PREFIX + name: value for name, value in settings.items()})
         with self.log.open("ab") as sink:
@@ -442,16 +442,18 @@ def test_a_replica_killed_mid_load_costs_at_most_the_calls_on_it(
     )
 
 
-README_REPLICA = re.compile(rf"^{PREFIX}ALLOWED_HOSTS=(\S+) {COMMAND} --port (\d+)$", re.MULTILINE)
+DOCUMENTED_REPLICA = re.compile(
+    rf"^{PREFIX}ALLOWED_HOSTS=(\S+) {COMMAND} --port (\d+)$", re.MULTILINE
+)
 
 
-def test_the_readme_starts_the_replicas_the_shipped_nginx_config_expects(
+def test_the_docs_start_the_replicas_the_shipped_nginx_config_expects(
     bake: Bake, tmp_path: Path
 ) -> None:
-    """Fast: the README's commands are the ones above, on nginx's ports, allowing its name."""
+    """Fast: the documented commands are the ones above, on nginx's ports, allowing its name."""
     path = bake(tmp_path)
     shipped = (path / "deploy" / "nginx.conf").read_text("utf-8")
-    commands = README_REPLICA.findall((path / "README.md").read_text("utf-8"))
+    commands = DOCUMENTED_REPLICA.findall((path / "docs" / "scaling-out.md").read_text("utf-8"))
     upstream = [int(port) for port in re.findall(r"server 127\.0\.0\.1:(\d+) ", shipped)]
     assert [int(port) for _, port in commands] == upstream
     (server_name,) = re.findall(r"^\s*server_name (\S+);$", shipped, flags=re.MULTILINE)

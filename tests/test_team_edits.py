@@ -9,7 +9,8 @@ The one contract between a team's ``tools.py`` and the rest of the bake is
 * ``real-tools`` writes what a real service has: a setting of its own (``settings.py``), a
   client opened once per process at that setting's URL (``shared.py``), tools that call an
   upstream through it and fail by intent, and a resource template that says ``NotFound``, with
-  tests of its own against a fake upstream it starts, and its setting in ``.env.example``.
+  tests of its own against a fake upstream it starts, and its setting in ``.env.example`` and
+  ``docs/settings.md``.
 
 Each deletes the examples' test file and runs what a team runs: the bake's test suite, ruff and
 ``mypy --strict``. Every guarantee of the request path must still be tested, with tools the
@@ -231,7 +232,11 @@ def run_team_checks(path: Path) -> None:
 
 
 def write_real_tools(path: Path) -> None:
-    """Write the team's settings, shared client, tools and tests; list its setting."""
+    """Write the team's settings, shared client, tools and tests; list and document its setting.
+
+    Both lists are held to ``Settings`` by the bake's own tests, so a team that forgot one would
+    find out here.
+    """
     package = path / "src" / "my_mcp_server"
     (package / "settings.py").write_text(WEATHER_SETTINGS, encoding="utf-8")
     (package / "shared.py").write_text(WEATHER_SHARED, encoding="utf-8")
@@ -241,6 +246,14 @@ def write_real_tools(path: Path) -> None:
     kept = [line for line in example.read_text("utf-8").splitlines() if "_PYPI_" not in line]
     kept.append("MY_MCP_SERVER_WEATHER_URL=https://weather.example.com")
     example.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    page = path / "docs" / "settings.md"
+    rows = [line for line in page.read_text("utf-8").splitlines() if "_PYPI_" not in line]
+    last = max(number for number, line in enumerate(rows) if line.startswith("| `MY_MCP_SERVER_"))
+    rows.insert(
+        last + 1,
+        "| `MY_MCP_SERVER_WEATHER_URL` | `https://weather.example.com` | the weather service |",
+    )
+    page.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 TEAMS = [

@@ -1,6 +1,6 @@
 """Every fault a client or the network can cause ends in a clear answer or one WARNING.
 
-What each case answers and logs is listed in the README's "Behaviour under faults" table;
+What each case answers and logs is listed in ``docs/faults.md``'s table;
 these tests hold the service to it against a real server and raw sockets.
 """
 

@@ -1,10 +1,10 @@
-"""The README's "Connecting a client" section, run as written.
+"""The README's client example and ``docs/clients.md``, run as written.
 
-Every client configuration in it is parsed from the README itself: the stdio ones must name
-this command with arguments that start the server, the HTTP ones a URL (and the headers, where
-the service wants a token) that reach a running one. The Python example is run as a script
-against a real server. So the README cannot drift from what the service accepts. (The
-template's own CI runs the Inspector commands, which need Node.js.)
+Every client configuration is parsed from the docs themselves: the stdio ones must name this
+command with arguments that start the server, the HTTP ones a URL (and the headers, where the
+service wants a token) that reach a running one. The README's Python example is run as a script
+against a real server. So the docs cannot drift from what the service accepts. (The template's
+own CI runs the Inspector commands, which need Node.js.)
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ from .support.processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environmen
 from .support.servers import RunningServer
 from .support.tools import QUICK, SUITE_TOOLS, team_tool_names
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PROJECT = Path(__file__).resolve().parent.parent
+README = PROJECT / "README.md"
+CLIENTS = PROJECT / "docs" / "clients.md"
 DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
 # The example tool the Python example calls; the test has it call the suite's own quick tool
 # (same arguments, same answer), so it checks the README's client code, not the example tools.
@@ -48,19 +50,15 @@ TOKEN_PLACEHOLDERS = ("${input:mcp-token}", "${env:MCP_TOKEN}")
 {% endif %}
 
 
-def client_section() -> str:
-    text = README.read_text("utf-8")
-    return text.split("## Connecting a client\n", 1)[1].split("\n## ", 1)[0]
-
-
-def code_blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```$", client_section(), re.DOTALL | re.MULTILINE)
+def code_blocks(page: Path, language: str) -> list[str]:
+    text = page.read_text("utf-8")
+    return re.findall(rf"^```{language}\n(.*?)^```$", text, re.DOTALL | re.MULTILINE)
 
 
 def server_entries() -> list[tuple[str, dict[str, Any]]]:
     """(config key, entry) for every server entry of every JSON block: mcpServers or servers."""
     entries = []
-    for block in code_blocks("json"):
+    for block in code_blocks(CLIENTS, "json"):
         config = json.loads(block)
         for key in ("mcpServers", "servers"):
             entries += [(key, entry) for entry in config.get(key, {}).values()]
@@ -77,7 +75,7 @@ def test_the_readme_configures_stdio_and_http_in_both_shapes() -> None:
     assert sorted(key for key, _ in HTTP) == ["mcpServers", "servers"]
     for key, entry in STDIO + HTTP:
         assert key == "mcpServers" or entry["type"] in ("stdio", "http"), entry
-    for block in code_blocks("json"):
+    for block in code_blocks(CLIENTS, "json"):
         config = json.loads(block)
         names = [name for key in ("mcpServers", "servers") for name in config.get(key, {})]
         assert names == [SERVER_NAME], block
@@ -130,7 +128,7 @@ def test_an_http_config_reaches_the_server(
     assert entry["url"] == DOCUMENTED_URL
     headers, body = rpc_request("tools/list", {}, request_id=1, protocol=LEGACY_PROTOCOL)
 {% if cookiecutter.auth != "none" %}
-    # Only the README's headers: not the token every other test sends.
+    # Only the documented headers: not the token every other test sends.
     headers = {name: value for name, value in headers.items() if name != "authorization"}
 {% endif %}
     url = entry["url"].replace(DOCUMENTED_URL, server.mcp_url)
@@ -146,7 +144,7 @@ def test_an_http_config_reaches_the_server(
 
 @pytest.mark.process
 def test_the_python_example_prints_the_sum(server: RunningServer) -> None:
-    (example,) = [block for block in code_blocks("python") if "asyncio.run(main())" in block]
+    (example,) = code_blocks(README, "python")
     assert DOCUMENTED_URL in example
     assert EXAMPLE_CALL in example
 {% if cookiecutter.auth != "none" %}

@@ -199,3 +199,13 @@ def test_no_http_app_is_built_from_stdio_settings() -> None:
     assert len(ours) == 1, result.stderr
     assert ours[0].endswith(f"{ENV_PREFIX}TRANSPORT='stdio': this app serves HTTP"), ours
     assert "Traceback" not in result.stderr
+
+
+def test_the_logging_settings_apply(start_stdio: StartStdio) -> None:
+    """Over stdio the HTTP settings go unused, but LOG_LEVEL and LOG_FORMAT shape stderr."""
+    process = start_stdio(*STDIO_ARGS, env=clean_environment(LOG_LEVEL="debug", LOG_FORMAT="json"))
+    process.initialize()
+    code, _, stderr = process.finish()
+    assert code == 0, stderr
+    records = [json.loads(line) for line in stderr.splitlines()]
+    assert {"DEBUG", "INFO"} <= {record["level"] for record in records}, stderr

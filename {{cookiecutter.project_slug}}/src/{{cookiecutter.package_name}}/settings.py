@@ -5,8 +5,9 @@ The team's file: the template's settings come in through the base class, yours g
 Each field ``x`` is read once, at startup, from the environment variable
 ``{{ cookiecutter.package_name | upper }}_X``
 (or a line of ``.env``); a bad value stops the service with one line that names the variable.
-Add a setting as a field with a default and a description, list it in the README's "Settings"
-and ``.env.example``, and reach it in a tool through ``shared().settings`` (``shared.py``).
+Add a setting as a field with a default and a description, list it in ``docs/settings.md``
+and ``.env.example`` (tests hold both to the fields), and reach it in a tool through
+``shared().settings`` (``shared.py``).
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ example is one decorated function: copy the one closest to what you need, and ke
   said: approved or refused, declined to answer, or dismissed the question.
 {% endif %}
 
-How failures reach the client and the log is decided by what is raised (the README's
-"Operating"): ``ToolError`` in a tool, ``NotFound`` when what was asked for does not exist and
+How failures reach the client and the log is decided by what is raised (``docs/operating.md``,
+"Failures"): ``ToolError`` in a tool, ``NotFound`` when what was asked for does not exist and
 ``ResourceError`` in a resource or prompt are expected, and the client gets their message; any
 other exception is a bug, and the client gets a generic error while the log gets the traceback.
 
@@ -154,7 +154,7 @@ def review_code(code: str, language: str = "python") -> str:
 # (``Resolve``) that returns the question and the form of the answer (``Elicit``); the SDK asks
 # before the tool runs. Over MCP 2026-07-28 the call takes two rounds: the first answers with
 # the question, the client asks its user and calls again with the answer, which any process or
-# replica may get (they share REQUEST_STATE_KEYS: README, "Asking the user"). Clients on older
+# replica may get (they share REQUEST_STATE_KEYS: docs/asking-the-user.md). Clients on older
 # revisions get an error: a stateless server cannot send them the question.
 
 

@@ -18,7 +18,7 @@ registered (the ``@mcp.…`` decorators of ``tools.py`` or the SDK's own API):
 
 Every line names the tool, resource or prompt and the request id. Left to themselves the SDK
 lines differ (1.x sends a bug's text to the client and logs nothing, or answers code 0; both
-log a client's mistake about a prompt as an ERROR with a traceback). The README's "Operating"
+log a client's mistake about a prompt as an ERROR with a traceback). ``docs/operating.md``
 shows what the client and the log get.
 """
 

@@ -1,8 +1,8 @@
 """The only module that knows which line of the MCP Python SDK this service runs on: 1.x.
 
 1.x (FastMCP) is in maintenance and speaks the protocol revisions up to 2025-11-25; it does not
-speak MCP 2026-07-28. The template bakes a 2.x twin of this module; moving lines means swapping
-this module, ``tests/support/sdk.py`` and the ``mcp`` pin in ``pyproject.toml``, nothing else.
+speak MCP 2026-07-28. The template bakes a 2.x twin of this module; ``docs/sdk-lines.md`` lists
+the other files that differ between the lines.
 """
 
 from __future__ import annotations

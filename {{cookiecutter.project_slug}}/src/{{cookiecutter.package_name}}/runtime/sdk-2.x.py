@@ -2,8 +2,7 @@
 
 2.x serves MCP 2026-07-28 (stateless, no handshake) and every earlier revision from one
 endpoint. The template bakes a 1.x twin of this module for teams on the maintenance line;
-moving lines means swapping this module, ``tests/support/sdk.py`` and the ``mcp`` pin in
-``pyproject.toml``, nothing else.
+``docs/sdk-lines.md`` lists the other files that differ between the lines.
 """
 
 from __future__ import annotations

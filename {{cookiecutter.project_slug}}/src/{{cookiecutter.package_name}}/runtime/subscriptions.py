@@ -17,7 +17,7 @@ and which setting serves it, that capabilities advertise no change notifications
 process says so in one line at startup. Tools may still publish; nobody hears it.
 
 ``auto`` sees only this command's ``--workers``: replicas, and uvicorn's own ``--workers``, are
-invisible to it, so set ``off`` or a URL there (README, "Scaling out").
+invisible to it, so set ``off`` or a URL there (``docs/scaling-out.md``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ The outermost middleware: it gives each request its ``RequestState`` (``requests
 anything else runs, so the guard's warnings, a tool's log lines and the access line all name
 the same request id, and echoes that id in an ``X-Request-ID`` response header. When the
 request is answered it writes the access line (at INFO; at DEBUG for the probes and scrapes of
-``QUIET_PATHS``) and hands the state to the metrics. What the line says is the README's
-"Operating" section; uvicorn's own access line is switched off (``logs.py``) in its favour.
+``QUIET_PATHS``) and hands the state to the metrics. What the line says is in
+``docs/operating.md``; uvicorn's own access line is switched off (``logs.py``) in its favour.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 ``/metrics``, and the access line in front of them all.
 
 ``build_http_app`` is what the team's ``app.create_app`` calls; what each layer does under
-faults is in the README's "Behaviour under faults" table, what it logs and counts in
-"Operating".
+faults is in ``docs/faults.md``, what it logs and counts in
+``docs/operating.md``.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
             yield
 
     metrics = Metrics(lambda name: has_tool(server, name)) if settings.metrics else None
-    # /healthz and /metrics answer without MCP authentication (README, "Security").
+    # /healthz and /metrics answer without MCP authentication (docs/security.md).
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if metrics is not None:
         routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))

@@ -10,7 +10,7 @@ streams that last until their client leaves (``subscriptions/listen``, GET) see 
 at once. Every refusal and every departure is one WARNING at most, and what the guard learns of
 the request (its ``RequestState``) is there for the access line. Exceptions from the SDK or a
 tool propagate unchanged: this is not a filter that hides errors. What each case answers and
-logs is the README's "The disconnect guard" and "Behaviour under faults".
+logs is ``docs/faults.md``.
 
 The parts: ``DisconnectGuard`` dispatches and reads the body; a ``ShieldedCall`` runs the SDK
 for one POST; a ``ListenerCall`` runs one stream that lasts until its client leaves.

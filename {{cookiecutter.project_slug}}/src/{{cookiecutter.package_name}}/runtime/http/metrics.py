@@ -1,10 +1,10 @@
 """Prometheus metrics, served at ``GET /metrics`` through the official ``prometheus-client``.
 
 What is counted (requests by JSON-RPC method, tool and outcome; their latency; requests in
-flight; the guard's events) and how to keep it private is the README's "Operating" and
-"Security". Labels take only values known in advance (the MCP methods, the tools the server has, the
-outcomes and events of ``requests.py``); anything a client makes up is counted as ``other``, so
-no client can grow the series without bound.
+flight; the guard's events) and how to keep it private are in ``docs/operating.md`` and
+``docs/security.md``. Labels take only values known in advance (the MCP methods, the tools the
+server has, the outcomes and events of ``requests.py``); anything a client makes up is counted
+as ``other``, so no client can grow the series without bound.
 
 Under ``--workers`` the supervisor gives every worker one ``PROMETHEUS_MULTIPROC_DIR``
 (``workers.py``), and each worker's ``/metrics`` reports the sum over all of them: whichever

@@ -2,7 +2,7 @@
 
 ``LOG_FORMAT=text`` (the default) writes readable lines; ``json`` writes one JSON object per
 line for log shippers, with the request's fields when a record has them. What the lines say
-is the README's "Operating" section.
+are in ``docs/operating.md``.
 """
 
 from __future__ import annotations
