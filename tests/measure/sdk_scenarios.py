@@ -1,10 +1,9 @@
 """Run the SDK table's scenarios inside one baked project's venv; print one JSON line each.
 
-Not a test module: ``sdk_table.py`` runs it as
-``<venv>/bin/python tests/sdk_scenarios.py <package>`` from the baked project's directory, so
-it imports that project's app and its test helpers (real uvicorn servers, raw sockets). Each
-scenario gets a fresh server, bare SDK or guarded app, and reports the HTTP status the client
-saw and what the server logged at WARNING and above.
+Not a test module: ``sdk_table.py`` runs it as ``<venv>/bin/python <this file> <package>``
+from the baked project's directory, so it imports that project's app and its test helpers
+(real uvicorn servers, raw sockets). Each scenario gets a fresh server, bare SDK or guarded app,
+and reports the HTTP status the client saw and what the server logged at WARNING and above.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Benchmark: the bake, as its README starts it, against the bare SDK on the same uvicorn.
 
-    .venv/bin/python tests/benchmark.py                  # both SDK lines, SSE and JSON mode
-    .venv/bin/python tests/benchmark.py --lines 2.x --duration 5 --rounds 3
+    .venv/bin/python tests/measure/benchmark.py                  # both SDK lines, SSE and JSON mode
+    .venv/bin/python tests/measure/benchmark.py --lines 2.x --duration 5 --rounds 3
 
 For each SDK line it bakes the template, installs the bake into a fresh uv venv, and writes
 the bare SDK's own app beside it: the SDK's high-level server with the bake's tools, its
@@ -44,6 +44,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Run as a script from tests/measure/: the template's helpers are one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _support import bake_and_install, clean_env
 

@@ -1,6 +1,6 @@
 """Print what the bare SDK and the guarded app answer and log, per mcp version and scenario.
 
-    .venv/bin/python tests/sdk_table.py > table.md
+    .venv/bin/python tests/measure/sdk_table.py > table.md
 
 For each (SDK line, mcp version) of the slow tier's matrix (``_support.SDK_MATRIX``) it bakes
 the template, installs the bake into a fresh uv venv with that mcp version, and runs
@@ -17,6 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+# Run as a script from tests/measure/: the template's helpers are one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _support import SDK_MATRIX, CommandResult, bake_and_install, clean_env, run
 
