@@ -35,15 +35,15 @@ LINE_ONLY = {
         "src/{package}/runtime/protocol_headers.py",
         "src/{package}/runtime/subscriptions.py",
         "src/{package}/runtime/broker.py",
-        "tests/test_protocol_2026.py",
-        "tests/test_request_state.py",
-        "tests/test_subscriptions.py",
-        "tests/test_subscriptions_across_processes.py",
+        "tests/runtime/test_protocol_2026.py",
+        "tests/runtime/test_request_state.py",
+        "tests/runtime/test_subscriptions.py",
+        "tests/runtime/test_subscriptions_across_processes.py",
         "tests/support/asking.py",
         "tests/support/broker.py",
         "tests/support/listeners.py",
     ],
-    "1.x": ["tests/test_protocol_2026_refused.py"],
+    "1.x": ["tests/runtime/test_protocol_2026_refused.py"],
 }
 
 
@@ -62,7 +62,7 @@ def choose_auth(project: Path, package: str, auth: str) -> None:
     """Keep the chosen authentication (``runtime/auth.py``); drop the others and their tests."""
     choose_variant(project / "src" / package / "runtime", "auth", auth)
     others = [choice for choice in ("bearer", "oauth") if choice != auth]
-    remove_paths(project, [f"tests/test_auth_{choice}.py" for choice in others])
+    remove_paths(project, [f"tests/runtime/test_auth_{choice}.py" for choice in others])
 
 
 def remove_test_credentials(project: Path) -> None:

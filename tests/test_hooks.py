@@ -300,7 +300,10 @@ def test_rendered_pre_gen_hook_exits_0_silently_for_valid_answers(tmp_path: Path
 
 
 RUNTIME = "src/my_mcp_server/runtime"
-AUTH_TESTS = {"bearer": "tests/test_auth_bearer.py", "oauth": "tests/test_auth_oauth.py"}
+AUTH_TESTS = {
+    "bearer": "tests/runtime/test_auth_bearer.py",
+    "oauth": "tests/runtime/test_auth_oauth.py",
+}
 
 
 @pytest.mark.parametrize("sdk", ["2.x", "1.x"])
@@ -322,13 +325,13 @@ def test_main_keeps_only_the_chosen_variants(
             f"{RUNTIME}/protocol_headers.py",
             f"{RUNTIME}/subscriptions.py",
             f"{RUNTIME}/broker.py",
-            "tests/test_protocol_2026.py",
-            "tests/test_subscriptions.py",
-            "tests/test_subscriptions_across_processes.py",
+            "tests/runtime/test_protocol_2026.py",
+            "tests/runtime/test_subscriptions.py",
+            "tests/runtime/test_subscriptions_across_processes.py",
             "tests/support/broker.py",
             "tests/support/listeners.py",
         ],
-        "1.x": ["tests/test_protocol_2026_refused.py"],
+        "1.x": ["tests/runtime/test_protocol_2026_refused.py"],
     }
     variants += [path for paths in line_only.values() for path in paths]
     for path in [*variants, *AUTH_TESTS.values(), "tests/support/credentials.py"]:

@@ -1,14 +1,16 @@
-"""Fixtures shared by the test modules; the helpers they use live in ``support/``."""
+"""The team's and the template's: fixtures every test needs, the team's own included.
+
+Every test meets the service as deployed (the settings it needs to start in the environment,
+a developer's ``.env`` ignored), and ``server`` is the service on a real server. The fixtures
+only the template's tests use are in ``runtime/conftest.py``; the helpers, in ``support/``.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from starlette.types import ASGIApp
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime import settings as settings_module
@@ -20,17 +22,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 {% if cookiecutter.auth != "none" %}
 from .support import credentials
 {% endif %}
-from .support.logs import LogWatch
-from .support.processes import NEUTRAL_CWD, Process, clean_environment
 from .support.servers import RunningServer, serving
-from .support.tools import installed
-
-
-@pytest.fixture(scope="session", autouse=True)
-def suite_tools() -> Iterator[None]:
-    """Every server built in this process carries the suite's tools (``support/tools.py``)."""
-    with installed():
-        yield
 
 
 {% if cookiecutter.auth != "none" %}
@@ -54,23 +46,6 @@ def no_env_file() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> LogWatch:
-    caplog.set_level(logging.INFO)
-    return LogWatch(caplog)
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[ASGIApp], RunningServer]]:
-    """Start real servers for the test; every one is stopped when the test ends."""
-    with ExitStack() as stack:
-
-        def start(app: ASGIApp) -> RunningServer:
-            return stack.enter_context(serving(app))
-
-        yield start
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningServer]:
     """The service as deployed by default (SSE responses), on a real server shared by a module.
@@ -79,22 +54,3 @@ def server() -> Iterator[RunningServer]:
     """
     with serving(create_app(Settings())) as running:
         yield running
-
-
-@pytest.fixture
-def launch() -> Iterator[Callable[..., Process]]:
-    """Start processes for the test; every one is killed, if still running, when it ends."""
-    started: list[Process] = []
-
-    def start(
-        *args: str | Path, env: dict[str, str] | None = None, cwd: Path = NEUTRAL_CWD
-    ) -> Process:
-        process = Process(args, clean_environment() if env is None else env, cwd)
-        started.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            process.stop()

@@ -23,10 +23,10 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-from .support.client import LEGACY_PROTOCOL, rpc_request
-from .support.logs import LogWatch
-from .support.processes import LISTENING, MODULE, Process, clean_environment
-from .support.servers import RunningServer
+from ..support.client import LEGACY_PROTOCOL, rpc_request
+from ..support.logs import LogWatch
+from ..support.processes import LISTENING, MODULE, Process, clean_environment
+from ..support.servers import RunningServer
 
 # The access line of a GET /healthz, written at DEBUG (``access.py``).
 ACCESS_LOG = re.compile(r"DEBUG \S+\.access: GET /healthz -> ok \(HTTP 200\) .*, client (\S+),")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .support.client import (
+from ..support.client import (
     LEGACY_PROTOCOL,
     METHOD_NOT_FOUND,
     NEWEST_HANDSHAKE_PROTOCOL,
@@ -20,7 +20,7 @@ from .support.client import (
     send,
     without,
 )
-from .support.servers import RunningServer
+from ..support.servers import RunningServer
 
 
 def test_initialize_offering_2026_gets_the_newest_handshake_revision(

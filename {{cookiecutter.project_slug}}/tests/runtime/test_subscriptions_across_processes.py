@@ -16,9 +16,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from .support.broker import Broker, running_broker
-from .support.listeners import NOT_FOUND, Listen, call, listening
-from .support.processes import (
+from ..support.broker import Broker, running_broker
+from ..support.listeners import NOT_FOUND, Listen, call, listening
+from ..support.processes import (
     MODULE,
     Process,
     clean_environment,
@@ -26,7 +26,7 @@ from .support.processes import (
     serving_worker,
     start_workers,
 )
-from .support.tools import publish_call
+from ..support.tools import publish_call
 
 pytestmark = pytest.mark.process
 

@@ -19,11 +19,11 @@ from {{ cookiecutter.package_name }}.runtime.serving.heap import (
 from {{ cookiecutter.package_name }}.settings import Settings
 
 {% if cookiecutter.auth != "none" %}
-from .support import credentials, rawhttp
+from ..support import credentials, rawhttp
 {% else %}
-from .support import rawhttp
+from ..support import rawhttp
 {% endif %}
-from .support.client import (
+from ..support.client import (
     PROTOCOLS,
     call_tool,
     list_tool_names,
@@ -31,9 +31,9 @@ from .support.client import (
     requires_stateless_progress,
     rpc_request,
 )
-from .support.logs import LogWatch
-from .support.servers import RunningServer
-from .support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
+from ..support.logs import LogWatch
+from ..support.servers import RunningServer
+from ..support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
 
 
 def test_healthz(server: RunningServer) -> None:

@@ -14,10 +14,10 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support.client import PROTOCOLS, rpc_request
-from .support.metrics import assert_counts, scrape, traffic, value
-from .support.processes import MODULE, Process, clean_environment, service_port
-from .support.servers import RunningServer
+from ..support.client import PROTOCOLS, rpc_request
+from ..support.metrics import assert_counts, scrape, traffic, value
+from ..support.processes import MODULE, Process, clean_environment, service_port
+from ..support.servers import RunningServer
 
 
 @pytest.mark.process

@@ -26,9 +26,9 @@ from {{ cookiecutter.package_name }}.settings import (
     SettingsError,
 )
 
-from .support.client import LEGACY_PROTOCOL, call_tool, list_tool_names, over_stdio
-from .support.logs import LOG_LINE
-from .support.processes import (
+from ..support.client import LEGACY_PROTOCOL, call_tool, list_tool_names, over_stdio
+from ..support.logs import LOG_LINE
+from ..support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,
     MODULE,
@@ -38,7 +38,7 @@ from .support.processes import (
     clean_environment,
     run,
 )
-from .support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
+from ..support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
 
 pytestmark = pytest.mark.process
 

@@ -19,14 +19,14 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
 {% if cookiecutter.auth != "none" %}
-from .support import credentials, rawhttp
+from ..support import credentials, rawhttp
 {% else %}
-from .support import rawhttp
+from ..support import rawhttp
 {% endif %}
-from .support.client import PROTOCOLS, rpc_request
-from .support.logs import GUARD_LOGGER, LogWatch
-from .support.servers import RunningServer, serving
-from .support.tools import add_call
+from ..support.client import PROTOCOLS, rpc_request
+from ..support.logs import GUARD_LOGGER, LogWatch
+from ..support.servers import RunningServer, serving
+from ..support.tools import add_call
 
 ADD = add_call(20, 22)
 

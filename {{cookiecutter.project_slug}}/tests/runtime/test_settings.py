@@ -27,9 +27,9 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 {% if cookiecutter.auth != "none" %}
-from .support import credentials
+from ..support import credentials
 {% endif %}
-from .support.servers import RunningServer, assert_serves_mcp
+from ..support.servers import RunningServer, assert_serves_mcp
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
 
@@ -199,7 +199,7 @@ def test_a_bad_line_in_env_file_is_named_with_the_file(env_file: Path) -> None:
 def test_env_example_lists_every_setting_with_its_default() -> None:
     """``.env.example`` is where a newcomer learns the settings: none missing, none stale, and
     every value that is filled in is the default."""
-    example = Path(__file__).parents[1] / ".env.example"
+    example = Path(__file__).parents[2] / ".env.example"
     lines = dotenv_values(example)
     listed = {name.removeprefix(ENV_PREFIX).lower(): value for name, value in lines.items()}
     assert sorted(listed) == sorted(Settings.model_fields)

@@ -22,8 +22,8 @@ from {{ cookiecutter.package_name }}.runtime.per_process import PerProcess
 from {{ cookiecutter.package_name }}.runtime.sdk import new_server
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support.client import PROTOCOLS, post_rpc, rpc_answer
-from .support.servers import RunningServer
+from ..support.client import PROTOCOLS, post_rpc, rpc_answer
+from ..support.servers import RunningServer
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from .support.client import send, stateless_request, without
-from .support.logs import LogWatch
-from .support.servers import RunningServer
-from .support.tools import ADD_CALL
+from ..support.client import send, stateless_request, without
+from ..support.logs import LogWatch
+from ..support.servers import RunningServer
+from ..support.tools import ADD_CALL
 
 INVALID_REQUEST = -32600
 

@@ -21,10 +21,10 @@ from {{ cookiecutter.package_name }}.runtime.sdk import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support.client import PROTOCOLS, rpc_request
-from .support.logs import LogWatch
-from .support.servers import RunningServer
-from .support.tools import ADD_CALL
+from ..support.client import PROTOCOLS, rpc_request
+from ..support.logs import LogWatch
+from ..support.servers import RunningServer
+from ..support.tools import ADD_CALL
 
 SHAPES = ("content-length", "headers-only", "chunked")
 

@@ -16,11 +16,11 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support import rawhttp
-from .support.client import PROTOCOLS, requires_stateless_progress, rpc_request
-from .support.logs import LogWatch
-from .support.servers import RunningServer
-from .support.tools import add_call, wait_call
+from ..support import rawhttp
+from ..support.client import PROTOCOLS, requires_stateless_progress, rpc_request
+from ..support.logs import LogWatch
+from ..support.servers import RunningServer
+from ..support.tools import add_call, wait_call
 
 LATE_DISCONNECT = "client disconnected before the response was complete"
 

@@ -39,9 +39,9 @@ from {{ cookiecutter.package_name }}.runtime.serving.connections import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support import metrics
-from .support.client import PROTOCOLS, parse_rpc_response, rpc_request
-from .support.processes import (
+from ..support import metrics
+from ..support.client import PROTOCOLS, parse_rpc_response, rpc_request
+from ..support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,
     LISTENING,
@@ -54,7 +54,7 @@ from .support.processes import (
     start_workers,
     untraced,
 )
-from .support.tools import ADD_CALL, SLOW, wait_call
+from ..support.tools import ADD_CALL, SLOW, wait_call
 
 STARTED = re.compile(r"Application startup complete\.$")
 CONNECTIONS_LOGGER = f"{PACKAGE}.runtime.serving.connections"

@@ -29,7 +29,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime.sdk import NotFound, Server
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support.client import (
+from ..support.client import (
     HTTP,
     METHOD_NOT_FOUND,
     PROTOCOLS,
@@ -39,9 +39,9 @@ from .support.client import (
     parse_rpc_response,
     rpc_request,
 )
-from .support.logs import LogWatch
-from .support.servers import RunningServer
-from .support.tools import (
+from ..support.logs import LogWatch
+from ..support.servers import RunningServer
+from ..support.tools import (
     BUG,
     EXPECTED_FAILURE,
     FAILING,

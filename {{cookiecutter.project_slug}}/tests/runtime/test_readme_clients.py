@@ -21,7 +21,7 @@ import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
 
-from .support.client import (
+from ..support.client import (
     LEGACY_PROTOCOL,
     list_tool_names,
     over_stdio,
@@ -29,13 +29,13 @@ from .support.client import (
     rpc_request,
 )
 {% if cookiecutter.auth != "none" %}
-from .support.credentials import TOKEN
+from ..support.credentials import TOKEN
 {% endif %}
-from .support.processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environment
-from .support.servers import RunningServer
-from .support.tools import QUICK, SUITE_TOOLS, team_tool_names
+from ..support.processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environment
+from ..support.servers import RunningServer
+from ..support.tools import QUICK, SUITE_TOOLS, team_tool_names
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
 # The example tool the Python example calls; the test has it call the suite's own quick tool
 # (same arguments, same answer), so it checks the README's client code, not the example tools.

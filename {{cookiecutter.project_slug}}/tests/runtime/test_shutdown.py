@@ -20,10 +20,10 @@ from collections.abc import Callable
 import psutil
 import pytest
 
-from .support import rawhttp
-from .support.client import PROTOCOLS, rpc_request
-from .support.processes import MODULE, Process, clean_environment, service_port
-from .support.tools import add_call, wait_call
+from ..support import rawhttp
+from ..support.client import PROTOCOLS, rpc_request
+from ..support.processes import MODULE, Process, clean_environment, service_port
+from ..support.tools import add_call, wait_call
 
 pytestmark = pytest.mark.process
 

@@ -30,9 +30,9 @@ from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
 from {{ cookiecutter.package_name }}.__main__ import main
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 
-from .support.client import PROTOCOLS, rpc_request
-from .support.logs import LOG_LINE
-from .support.processes import (
+from ..support.client import PROTOCOLS, rpc_request
+from ..support.logs import LOG_LINE
+from ..support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,
     LISTENING,
@@ -44,7 +44,7 @@ from .support.processes import (
     run,
     service_port,
 )
-from .support.servers import assert_serves_mcp
+from ..support.servers import assert_serves_mcp
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
 

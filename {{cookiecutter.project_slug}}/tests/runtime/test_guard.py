@@ -12,7 +12,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.runtime.http.guard import DisconnectGuard
 
-from .support.logs import LogWatch
+from ..support.logs import LogWatch
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
 

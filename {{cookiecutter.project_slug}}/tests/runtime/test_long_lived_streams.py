@@ -18,12 +18,12 @@ import psutil
 import pytest
 
 {% if cookiecutter.auth != "none" %}
-from .support import credentials, rawhttp
+from ..support import credentials, rawhttp
 {% else %}
-from .support import rawhttp
+from ..support import rawhttp
 {% endif %}
-from .support.client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
-from .support.processes import MODULE, Process, service_port
+from ..support.client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
+from ..support.processes import MODULE, Process, service_port
 
 pytestmark = pytest.mark.process
 

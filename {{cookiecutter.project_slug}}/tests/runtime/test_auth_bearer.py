@@ -22,10 +22,10 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-from .support.client import LEGACY_PROTOCOL, rpc_request
-from .support.credentials import OTHER_TOKEN, TOKEN
-from .support.logs import LogWatch
-from .support.processes import (
+from ..support.client import LEGACY_PROTOCOL, rpc_request
+from ..support.credentials import OTHER_TOKEN, TOKEN
+from ..support.logs import LogWatch
+from ..support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,
     LISTENING,
@@ -35,7 +35,7 @@ from .support.processes import (
     clean_environment,
     run,
 )
-from .support.servers import RunningServer
+from ..support.servers import RunningServer
 
 WRONG_TOKEN = "wrong-token-but-well-formed-0123456789"
 TOKENS_VARIABLE = f"{ENV_PREFIX}AUTH_TOKENS"

@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.runtime.sdk import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support.client import (
+from ..support.client import (
     LEGACY_PROTOCOL,
     METHOD_NOT_FOUND,
     MODERN_PROTOCOL,
@@ -39,9 +39,9 @@ from .support.client import (
     version_first,
     without,
 )
-from .support.logs import LogWatch
-from .support.servers import RunningServer
-from .support.tools import ADD_CALL, SLOW, SUITE_TOOLS, suite
+from ..support.logs import LogWatch
+from ..support.servers import RunningServer
+from ..support.tools import ADD_CALL, SLOW, SUITE_TOOLS, suite
 
 HEADER_MISMATCH = -32020
 UNSUPPORTED_PROTOCOL_VERSION = -32022

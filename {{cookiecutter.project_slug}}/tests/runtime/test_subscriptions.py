@@ -41,13 +41,13 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 {% if cookiecutter.auth != "none" %}
-from .support import credentials
+from ..support import credentials
 {% endif %}
-from .support.broker import Broker, free_port, running_broker
-from .support.listeners import NOT_FOUND, call, listening
-from .support.logs import LogWatch
-from .support.servers import RunningServer
-from .support.tools import publish_call
+from ..support.broker import Broker, free_port, running_broker
+from ..support.listeners import NOT_FOUND, call, listening
+from ..support.logs import LogWatch
+from ..support.servers import RunningServer
+from ..support.tools import publish_call
 
 SETTING = f"{ENV_PREFIX}SUBSCRIPTIONS"
 PASSWORD = "hunter2-secret"

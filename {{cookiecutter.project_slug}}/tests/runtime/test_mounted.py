@@ -24,9 +24,9 @@ from starlette.routing import Mount, Route
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support.client import PROTOCOLS, post_rpc
-from .support.logs import LogWatch
-from .support.servers import RunningServer, assert_serves_mcp
+from ..support.client import PROTOCOLS, post_rpc
+from ..support.logs import LogWatch
+from ..support.servers import RunningServer, assert_serves_mcp
 
 TRAP = "Task group is not initialized"
 

@@ -18,10 +18,10 @@ import pytest
 
 from {{ cookiecutter.package_name }}.runtime.requests import request_id
 
-from .support.client import METHOD_NOT_FOUND, PROTOCOLS, rpc_request
-from .support.logs import ACCESS_LOGGER, LOG_LINE
-from .support.processes import MODULE, Process, clean_environment, service_port
-from .support.tools import EXPECTED_FAILURE, FAILING, QUICK, add_call, fail_call
+from ..support.client import METHOD_NOT_FOUND, PROTOCOLS, rpc_request
+from ..support.logs import ACCESS_LOGGER, LOG_LINE
+from ..support.processes import MODULE, Process, clean_environment, service_port
+from ..support.tools import EXPECTED_FAILURE, FAILING, QUICK, add_call, fail_call
 
 GENERATED_ID = re.compile(r"[0-9a-f]{12}")
 

@@ -21,11 +21,11 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-from .support.client import LEGACY_PROTOCOL, rpc_request
-from .support.credentials import ISSUER, KEY, RESOURCE_URL, SCOPE, SigningKey
-from .support.logs import LogWatch
-from .support.processes import MODULE, clean_environment, run
-from .support.servers import RunningServer
+from ..support.client import LEGACY_PROTOCOL, rpc_request
+from ..support.credentials import ISSUER, KEY, RESOURCE_URL, SCOPE, SigningKey
+from ..support.logs import LogWatch
+from ..support.processes import MODULE, clean_environment, run
+from ..support.servers import RunningServer
 
 METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
 

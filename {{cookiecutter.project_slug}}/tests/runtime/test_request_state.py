@@ -38,16 +38,16 @@ from {{ cookiecutter.package_name }}.runtime.serving.workers import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .support.asking import (
+from ..support.asking import (
     INVALID_STATE,
     answer_round,
     call_answering,
     first_round,
 )
-from .support.client import LEGACY_PROTOCOL, parse_rpc_response, post_rpc
-from .support.processes import Process, start_workers, wait_for_startups
-from .support.servers import RunningServer
-from .support.tools import NAME_QUESTION, greet_call, greeting
+from ..support.client import LEGACY_PROTOCOL, parse_rpc_response, post_rpc
+from ..support.processes import Process, start_workers, wait_for_startups
+from ..support.servers import RunningServer
+from ..support.tools import NAME_QUESTION, greet_call, greeting
 
 OLD_KEY = secrets.token_hex(32)
 NEW_KEY = secrets.token_hex(32)
