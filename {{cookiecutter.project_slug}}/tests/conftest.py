@@ -14,29 +14,24 @@ import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime import settings as settings_module
-{% if cookiecutter.auth != "none" %}
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
-{% endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
-{% if cookiecutter.auth != "none" %}
 from .support import credentials
-{% endif %}
 from .support.servers import RunningServer, serving
 
 
-{% if cookiecutter.auth != "none" %}
 @pytest.fixture(scope="session", autouse=True)
 def credentials_in_the_environment() -> Iterator[None]:
-    """Every test meets the service as deployed, with authentication configured: ``Settings()``
-    reads the credentials of ``credentials.py`` and ``client.py`` sends them."""
+    """Every test meets the service as deployed, its clients checked as this bake checks them:
+    ``Settings()`` reads the settings of ``credentials.py`` and ``client.py`` sends its headers
+    (with no authentication, there are none of either)."""
     with credentials.active(), pytest.MonkeyPatch.context() as patch:
         for name, value in credentials.environment().items():
             patch.setenv(ENV_PREFIX + name, value)
         yield
 
 
-{% endif %}
 @pytest.fixture(scope="session", autouse=True)
 def no_env_file() -> Iterator[None]:
     """Settings read in this process ignore a developer's ``.env`` (the processes the tests

@@ -40,6 +40,7 @@ from ..support.client import (
     rpc_request,
 )
 from ..support.logs import LogWatch
+from ..support.processes import PACKAGE
 from ..support.servers import RunningServer
 from ..support.tools import (
     BUG,
@@ -53,7 +54,7 @@ from ..support.tools import (
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
 
-TOOLS_LOGGER = "{{ cookiecutter.package_name }}.tools"
+TOOLS_LOGGER = f"{PACKAGE}.tools"
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 

@@ -18,11 +18,7 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-{% if cookiecutter.auth != "none" %}
 from ..support import credentials, rawhttp
-{% else %}
-from ..support import rawhttp
-{% endif %}
 from ..support.client import PROTOCOLS, rpc_request
 from ..support.logs import GUARD_LOGGER, LogWatch
 from ..support.servers import RunningServer, serving
@@ -116,9 +112,7 @@ TOOLS_LIST = b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'
 JSON_HEADERS = {
     "content-type": "application/json",
     "accept": "application/json, text/event-stream",
-{% if cookiecutter.auth != "none" %}
     **credentials.headers(),
-{% endif %}
 }
 
 

@@ -11,18 +11,14 @@ import anyio
 import httpx
 import pytest
 
-from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime.serving.heap import (
     freeze_startup_heap,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-{% if cookiecutter.auth != "none" %}
 from ..support import credentials, rawhttp
-{% else %}
-from ..support import rawhttp
-{% endif %}
 from ..support.client import (
     PROTOCOLS,
     call_tool,
@@ -44,7 +40,7 @@ def test_healthz(server: RunningServer) -> None:
 
 def test_initialize_answers_with_server_info(server: RunningServer) -> None:
     result = server.initialize()["result"]
-    assert result["serverInfo"]["name"] == "{{ cookiecutter.project_slug }}"
+    assert result["serverInfo"]["name"] == SERVER_NAME  # the distribution's name: the slug
     assert result["serverInfo"]["version"] == __version__  # the service's, not the SDK's
     assert "tools" in result["capabilities"]
 
@@ -123,9 +119,7 @@ def test_streamed_oversize_body_gets_413(
         headers={
             "content-type": "application/json",
             "accept": "application/json, text/event-stream",
-{% if cookiecutter.auth != "none" %}
             **credentials.headers(),
-{% endif %}
         },
         content=iter([b"[" + b" " * 600, b" " * 600 + b"]"]),  # chunked: no Content-Length
     )

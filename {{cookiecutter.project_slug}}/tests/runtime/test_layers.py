@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import {{ cookiecutter.package_name }}
+import {{ cookiecutter.package_name }} as package
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
 
-PACKAGE = Path({{ cookiecutter.package_name }}.__file__).parent
+PACKAGE = Path(package.__file__).parent
 RUNTIME = PACKAGE / "runtime"
 # Each layer of the runtime, and the layers it may import from.
 BELOW = {"serving": {"serving", "http", "core"}, "http": {"http", "core"}, "core": {"core"}}

@@ -17,11 +17,7 @@ from collections.abc import Callable
 import psutil
 import pytest
 
-{% if cookiecutter.auth != "none" %}
 from ..support import credentials, rawhttp
-{% else %}
-from ..support import rawhttp
-{% endif %}
 from ..support.client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
 from ..support.processes import MODULE, Process, service_port
 
@@ -35,9 +31,7 @@ def get_stream(port: int) -> bytes:
         "host": f"127.0.0.1:{port}",
         "accept": "text/event-stream",
         "mcp-protocol-version": LEGACY_PROTOCOL,
-{% if cookiecutter.auth != "none" %}
         **credentials.headers(),
-{% endif %}
     }
     lines = ["GET /mcp HTTP/1.1", *(f"{name}: {value}" for name, value in headers.items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()

@@ -21,6 +21,7 @@ import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
 
+from ..support import credentials
 from ..support.client import (
     LEGACY_PROTOCOL,
     list_tool_names,
@@ -28,9 +29,6 @@ from ..support.client import (
     parse_rpc_response,
     rpc_request,
 )
-{% if cookiecutter.auth != "none" %}
-from ..support.credentials import TOKEN
-{% endif %}
 from ..support.processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environment
 from ..support.servers import RunningServer
 from ..support.tools import QUICK, SUITE_TOOLS, team_tool_names
@@ -41,11 +39,10 @@ DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
 # (same arguments, same answer), so it checks the README's client code, not the example tools.
 EXAMPLE_CALL = '"add", {"a": 2, "b": 3}'
 SWAP = (EXAMPLE_CALL, EXAMPLE_CALL.replace('"add"', f'"{QUICK}"'))
-{% if cookiecutter.auth != "none" %}
-# How the configurations refer to the token: VS Code prompts for it, Cursor and the Python
-# example read the MCP_TOKEN environment variable.
+# How the configurations refer to a token, where the service asks for one: VS Code prompts for
+# it (the user types the one they exported), Cursor and the Python example read the MCP_TOKEN
+# environment variable, which ``credentials.client_environment()`` sets.
 TOKEN_PLACEHOLDERS = ("${input:mcp-token}", "${env:MCP_TOKEN}")
-{% endif %}
 
 
 def client_section() -> str:
@@ -111,13 +108,13 @@ async def test_a_stdio_config_starts_the_server(
 
 
 def readme_headers(entry: dict[str, Any]) -> dict[str, str]:
+    """The entry's headers as its client sends them, the token filled in where one is asked for."""
     headers: dict[str, str] = dict(entry.get("headers", {}))
-{% if cookiecutter.auth != "none" %}
     for name, value in headers.items():
         for placeholder in TOKEN_PLACEHOLDERS:
-            value = value.replace(placeholder, TOKEN)
+            if placeholder in value:
+                value = value.replace(placeholder, credentials.client_environment()["MCP_TOKEN"])
         headers[name] = value
-{% endif %}
     return headers
 
 
@@ -129,19 +126,16 @@ def test_an_http_config_reaches_the_server(
     configured headers."""
     assert entry["url"] == DOCUMENTED_URL
     headers, body = rpc_request("tools/list", {}, request_id=1, protocol=LEGACY_PROTOCOL)
-{% if cookiecutter.auth != "none" %}
-    # Only the README's headers: not the token every other test sends.
-    headers = {name: value for name, value in headers.items() if name != "authorization"}
-{% endif %}
+    # Only the README's headers: not the credentials every other test presents.
+    headers = {name: value for name, value in headers.items() if name not in credentials.headers()}
     url = entry["url"].replace(DOCUMENTED_URL, server.mcp_url)
     response = httpx.post(url, headers={**headers, **readme_headers(entry)}, content=body)
     assert response.status_code == 200, response.text
     listed = parse_rpc_response(response.headers["content-type"], response.text)
     assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
-{% if cookiecutter.auth != "none" %}
-    # And the headers are what lets it in.
-    assert httpx.post(url, headers=headers, content=body).status_code == 401
-{% endif %}
+    # And the README's headers, where it gives any, are what lets it in.
+    without_them = httpx.post(url, headers=headers, content=body).status_code
+    assert without_them == (401 if readme_headers(entry) else 200)
 
 
 @pytest.mark.process
@@ -149,11 +143,7 @@ def test_the_python_example_prints_the_sum(server: RunningServer) -> None:
     (example,) = [block for block in code_blocks("python") if "asyncio.run(main())" in block]
     assert DOCUMENTED_URL in example
     assert EXAMPLE_CALL in example
-{% if cookiecutter.auth != "none" %}
-    env = {**clean_environment(), "MCP_TOKEN": TOKEN}
-{% else %}
-    env = clean_environment()
-{% endif %}
+    env = {**clean_environment(), **credentials.client_environment()}
     result = subprocess.run(
         [sys.executable, "-c", example.replace(DOCUMENTED_URL, server.mcp_url).replace(*SWAP)],
         capture_output=True,

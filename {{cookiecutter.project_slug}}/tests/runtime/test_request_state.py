@@ -45,9 +45,9 @@ from ..support.asking import (
     first_round,
 )
 from ..support.client import LEGACY_PROTOCOL, parse_rpc_response, post_rpc
+from ..support.line_tools import NAME_QUESTION, greet_call, greeting
 from ..support.processes import Process, start_workers, wait_for_startups
 from ..support.servers import RunningServer
-from ..support.tools import NAME_QUESTION, greet_call, greeting
 
 OLD_KEY = secrets.token_hex(32)
 NEW_KEY = secrets.token_hex(32)

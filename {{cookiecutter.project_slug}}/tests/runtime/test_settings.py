@@ -1,7 +1,7 @@
 """Settings: defaults, the environment, explicit overrides and one-line errors.
 
-An operator configures the service through ``{{ cookiecutter.package_name | upper }}_*``
-variables and CLI flags. A wrong value must stop the service before it binds a port, with
+An operator configures the service through variables named with its prefix (``ENV_PREFIX``)
+and CLI flags. A wrong value must stop the service before it binds a port, with
 one line that names the variable to fix (or the flag, when the value came from a flag), not
 a pydantic traceback.
 """
@@ -17,6 +17,7 @@ import pytest
 from dotenv import dotenv_values
 from starlette.types import ASGIApp
 
+import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime import settings as settings_module
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
@@ -26,9 +27,7 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-{% if cookiecutter.auth != "none" %}
 from ..support import credentials
-{% endif %}
 from ..support.servers import RunningServer, assert_serves_mcp
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
@@ -40,11 +39,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.upper().startswith(ENV_PREFIX):
             monkeypatch.delenv(name)
-{% if cookiecutter.auth != "none" %}
-    # The auth settings are required; give the tests' own, as a deployment would.
+    # The settings that check clients, if any, are required; give the tests' own, as a
+    # deployment would.
     for name, value in credentials.environment().items():
         monkeypatch.setenv(ENV_PREFIX + name, value)
-{% endif %}
 
 
 def env_name(field: str) -> str:
@@ -52,7 +50,7 @@ def env_name(field: str) -> str:
 
 
 def test_env_prefix_is_the_package_name() -> None:
-    assert ENV_PREFIX == "{{ cookiecutter.package_name | upper }}_"
+    assert package.__name__.upper() + "_" == ENV_PREFIX
 
 
 def test_defaults() -> None:
@@ -212,11 +210,7 @@ def test_env_example_lists_every_setting_with_its_default() -> None:
 
 def _required() -> dict[str, str]:
     """Values for the settings that have no default, so that one setting can be checked."""
-{% if cookiecutter.auth != "none" %}
     return {name.lower(): value for name, value in credentials.environment().items()}
-{% else %}
-    return {}
-{% endif %}
 
 
 # -- request-state keys: a secret, checked at startup --------------------------------------------

@@ -37,6 +37,7 @@ from ..support.processes import (
     UVICORN,
     clean_environment,
     run,
+    without_credentials,
 )
 from ..support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
 
@@ -133,11 +134,8 @@ def test_http_only_settings_are_ignored(start_stdio: StartStdio) -> None:
     """A bind address that warns and a port that is taken would stop HTTP, but not stdio."""
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = str(taken.getsockname()[1])
-        env = clean_environment(TRANSPORT="stdio", HOST="0.0.0.0", PORT=port)
-{% if cookiecutter.auth != "none" %}
-        # The auth settings are HTTP's too: stdio starts without them.
-        env = {name: value for name, value in env.items() if "AUTH_" not in name}
-{% endif %}
+        # The settings that check clients are HTTP's too: stdio starts without them.
+        env = without_credentials(clean_environment(TRANSPORT="stdio", HOST="0.0.0.0", PORT=port))
         process = start_stdio(env=env)
         process.initialize()
         added = process.request(2, "tools/call", add_call(1, 1))
@@ -189,10 +187,7 @@ def test_no_http_app_is_built_from_stdio_settings() -> None:
     """Over stdio the auth settings may be unset, so an HTTP app must refuse such settings."""
     with pytest.raises(SettingsError, match=f"{ENV_PREFIX}TRANSPORT='stdio'"):
         create_app(Settings(transport="stdio"))
-    env = clean_environment(TRANSPORT="stdio")
-{% if cookiecutter.auth != "none" %}
-    env = {name: value for name, value in env.items() if "AUTH_" not in name}
-{% endif %}
+    env = without_credentials(clean_environment(TRANSPORT="stdio"))
     result = run(*UVICORN, "--port", "0", env=env)
     assert result.returncode != 0
     ours = [line for line in result.stderr.splitlines() if f"{SERVER_NAME}: error: " in line]

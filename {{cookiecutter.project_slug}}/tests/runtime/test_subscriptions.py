@@ -40,14 +40,12 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-{% if cookiecutter.auth != "none" %}
 from ..support import credentials
-{% endif %}
 from ..support.broker import Broker, free_port, running_broker
+from ..support.line_tools import publish_call
 from ..support.listeners import NOT_FOUND, call, listening
 from ..support.logs import LogWatch
 from ..support.servers import RunningServer
-from ..support.tools import publish_call
 
 SETTING = f"{ENV_PREFIX}SUBSCRIPTIONS"
 PASSWORD = "hunter2-secret"
@@ -80,10 +78,8 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in list(os.environ):
         if name.upper().startswith(ENV_PREFIX):
             monkeypatch.delenv(name)
-{% if cookiecutter.auth != "none" %}
     for name, value in credentials.environment().items():
         monkeypatch.setenv(ENV_PREFIX + name, value)
-{% endif %}
     return monkeypatch
 
 

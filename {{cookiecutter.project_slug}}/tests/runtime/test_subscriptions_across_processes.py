@@ -17,6 +17,7 @@ import anyio
 import pytest
 
 from ..support.broker import Broker, running_broker
+from ..support.line_tools import publish_call
 from ..support.listeners import NOT_FOUND, Listen, call, listening
 from ..support.processes import (
     MODULE,
@@ -26,7 +27,6 @@ from ..support.processes import (
     serving_worker,
     start_workers,
 )
-from ..support.tools import publish_call
 
 pytestmark = pytest.mark.process
 

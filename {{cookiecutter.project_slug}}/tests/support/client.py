@@ -17,9 +17,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.runtime.sdk import SDK_VERSION
 
-{% if cookiecutter.auth != "none" %}
 from . import credentials
-{% endif %}
 from .sdk_client import (
     MODERN_PROTOCOL,
     PROTOCOLS,
@@ -127,9 +125,7 @@ def rpc_request(
         "content-type": "application/json",
         "accept": "application/json, text/event-stream",
         "mcp-protocol-version": protocol,
-{% if cookiecutter.auth != "none" %}
         **credentials.headers(),
-{% endif %}
     }
     if protocol == STATELESS_PROTOCOL:
         # 2026-07-28: no handshake; every request names itself in headers and in _meta.

@@ -1,4 +1,7 @@
-"""The examples of ``tools.py``: the pattern for testing a team's own tools, resources, prompts.
+"""The team's: tests of the examples of ``tools.py``, replaced by the team's own tests.
+
+These are the pattern for testing a team's tools, resources and prompts (one file or several
+beside this one, in ``tests/``; the template's own tests are in ``runtime/``).
 
 Tools are called through the MCP SDK's own in-memory client, with what they share opened for
 the test (``shared.opened``) and an upstream of the test's own (a fake PyPI on a local port);
@@ -8,23 +11,13 @@ tools of their own): these tests pin down what the examples do and how the SDK p
 (schema validation, structured results, progress, failures), so a failure points at the tools
 or at an SDK upgrade, not at the transport. Bad arguments must come back as a tool error the
 model can read and correct, never as a protocol error or an exception that kills the session.
-{% if cookiecutter.mcp_sdk == "2.x" %}
-
-A tool that asks the user is tested with a stand-in for the user (``support/asking.py``) who
-accepts, declines or cancels; one test makes the call over real HTTP, where it takes two
-rounds, because that is how every client on MCP 2026-07-28 will call it.
-{% endif %}
 """
 
 from __future__ import annotations
 
 import json
 import socket
-{% if cookiecutter.mcp_sdk == "2.x" %}
-from collections.abc import AsyncIterator, Callable, Iterator
-{% else %}
 from collections.abc import AsyncIterator, Iterator
-{% endif %}
 from typing import Any
 
 import pytest
@@ -41,22 +34,13 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.shared import shared
 from {{ cookiecutter.package_name }}.tools import review_code, service_info
 
-{% if cookiecutter.mcp_sdk == "2.x" %}
-from .support.asking import User, accepting, cancelling, declining
-{% endif %}
 from .support.client import (
-{% if cookiecutter.mcp_sdk == "2.x" %}
-    MODERN_PROTOCOL,
-{% endif %}
     RESOURCE_NOT_FOUND_IN_MEMORY,
     ProtocolError,
     Session,
     call_tool,
     in_memory,
     list_tool_names,
-{% if cookiecutter.mcp_sdk == "2.x" %}
-    over_http,
-{% endif %}
     read_resource,
 )
 from .support.servers import RunningServer, serving
@@ -129,16 +113,7 @@ async def session(mcp_server: Server, settings: Settings) -> AsyncIterator[Sessi
 
 
 async def test_lists_the_example_tools(session: Session) -> None:
-{% if cookiecutter.mcp_sdk == "2.x" %}
-    assert await list_tool_names(session) == [
-        "add",
-        "ask_for_approval",
-        "long_task",
-        "package_info",
-    ]
-{% else %}
     assert await list_tool_names(session) == ["add", "long_task", "package_info"]
-{% endif %}
 
 
 async def test_register_tools_adds_the_example_resource_and_prompt(mcp_server: Server) -> None:
@@ -310,50 +285,3 @@ async def test_a_missing_package_resource_is_not_found(session: Session) -> None
         await read_resource(session, "pypi://no-such-package")
     assert raised.value.error.code == RESOURCE_NOT_FOUND_IN_MEMORY
     assert raised.value.error.message == "PyPI has no package named 'no-such-package'"
-{% if cookiecutter.mcp_sdk == "2.x" %}
-
-
-# -- ask_for_approval: a tool that asks the user -------------------------------------------------
-
-ACTION = {"action": "delete 3 files"}
-QUESTION = "The assistant wants to delete 3 files. Go ahead?"
-
-
-@pytest.mark.parametrize(
-    ("user", "answer"),
-    [
-        pytest.param(lambda: accepting(approve=True), "approved: delete 3 files", id="approved"),
-        pytest.param(
-            lambda: accepting(approve=False, note="keep the logs"),
-            "refused: delete 3 files (the user adds: keep the logs)",
-            id="refused",
-        ),
-        pytest.param(
-            declining, "the user declined to answer: do not delete 3 files", id="declined"
-        ),
-        pytest.param(
-            cancelling, "the user dismissed the question: do not delete 3 files", id="cancelled"
-        ),
-    ],
-)
-async def test_ask_for_approval_acts_on_what_the_user_said(
-    mcp_server: Server, user: Callable[[], User], answer: str
-) -> None:
-    """Each way a user can answer gets its own result; the question is asked once."""
-    person = user()
-    async with in_memory(mcp_server, person) as client:
-        outcome = await call_tool(client, "ask_for_approval", ACTION)
-    assert not outcome.is_error, outcome.text
-    assert outcome.text == answer
-    assert person.questions == [QUESTION]
-
-
-async def test_ask_for_approval_over_http_takes_two_rounds(server: RunningServer) -> None:
-    """The call as clients make it: MCP 2026-07-28 over HTTP, the answer in a second request."""
-    person = accepting(approve=True)
-    async with over_http(server.mcp_url, person) as client:
-        assert client.protocol_version == MODERN_PROTOCOL
-        outcome = await call_tool(client, "ask_for_approval", ACTION)
-    assert outcome.text == "approved: delete 3 files"
-    assert person.questions == [QUESTION]
-{% endif %}
