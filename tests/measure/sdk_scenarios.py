@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path.cwd()))  # the baked project's `tests` package
 
 from tests.support import rawhttp
-from tests.support.client import LEGACY_PROTOCOL, STATELESS_PROTOCOL, rpc_request
+from tests.support.rpc import LEGACY_PROTOCOL, STATELESS_PROTOCOL, rpc_request
 from tests.support.servers import serving
 
 ADD_CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}

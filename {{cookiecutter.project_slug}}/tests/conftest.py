@@ -24,7 +24,7 @@ from .support.servers import RunningServer, serving
 @pytest.fixture(scope="session", autouse=True)
 def credentials_in_the_environment() -> Iterator[None]:
     """Every test meets the service as deployed, its clients checked as this bake checks them:
-    ``Settings()`` reads the settings of ``credentials.py`` and ``client.py`` sends its headers
+    ``Settings()`` reads the settings of ``credentials.py`` and ``rpc.py`` sends its headers
     (with no authentication, there are none of either)."""
     with credentials.active(), pytest.MonkeyPatch.context() as patch:
         for name, value in credentials.environment().items():

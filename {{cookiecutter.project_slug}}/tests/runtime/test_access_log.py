@@ -18,9 +18,10 @@ import pytest
 
 from {{ cookiecutter.package_name }}.runtime.requests import request_id
 
-from ..support.client import METHOD_NOT_FOUND, PROTOCOLS, rpc_request
+from ..support.client import PROTOCOLS
 from ..support.logs import ACCESS_LOGGER, LOG_LINE
 from ..support.processes import MODULE, Process, clean_environment, service_port
+from ..support.rpc import METHOD_NOT_FOUND, Answer, rpc_request, send
 from ..support.tools import EXPECTED_FAILURE, FAILING, QUICK, add_call, fail_call
 
 GENERATED_ID = re.compile(r"[0-9a-f]{12}")
@@ -41,26 +42,22 @@ def traffic(base_url: str) -> list[Sent]:
     protocol = PROTOCOLS[0]
     sent: list[Sent] = []
 
-    def post(
-        method: str, params: dict[str, Any], request_id: str | None, **headers: str
-    ) -> httpx.Response:
-        rpc_headers, body = rpc_request(method, params, request_id=1, protocol=protocol)
+    def post(method: str, params: dict[str, Any], request_id: str | None, **headers: str) -> Answer:
+        rpc_headers, body = rpc_request(method, params, protocol=protocol)
         if request_id is not None:
             rpc_headers["x-request-id"] = request_id
-        response = httpx.post(
-            f"{base_url}/mcp", headers={**rpc_headers, **headers}, content=body, timeout=10
-        )
+        answer = send(f"{base_url}/mcp", {**rpc_headers, **headers}, body)
         if request_id is not None:
-            assert response.headers["x-request-id"] == request_id
+            assert answer.headers["x-request-id"] == request_id
         else:
-            assert GENERATED_ID.fullmatch(response.headers["x-request-id"])
-        return response
+            assert GENERATED_ID.fullmatch(answer.headers["x-request-id"])
+        return answer
 
     answer = post("tools/call", add_call(), "req-add-1")
-    assert answer.status_code == 200
+    assert answer.status == 200
     sent.append(Sent("req-add-1", f"tools/call {QUICK}", "ok", 200))
     answer = post("tools/call", fail_call("expected"), "req-fail-2")
-    assert EXPECTED_FAILURE in answer.text
+    assert EXPECTED_FAILURE in answer.result["content"][0]["text"]
     sent.append(Sent("req-fail-2", f"tools/call {FAILING}", "tool_error", 200))
     answer = post("server/no-such-method", {}, "req-unknown-3")
     sent.append(
@@ -69,7 +66,7 @@ def traffic(base_url: str) -> list[Sent]:
     answer = post("tools/list", {}, None)
     sent.append(Sent(answer.headers["x-request-id"], "tools/list", "ok", 200))
     answer = post("tools/list", {}, "req-refused-5", **{"content-type": "text/plain"})
-    assert answer.status_code == 415
+    assert answer.status == 415
     sent.append(Sent("req-refused-5", "", "refused", 415))
     health = httpx.get(f"{base_url}/healthz", headers={"x-request-id": "req-probe-6"}, timeout=10)
     assert health.headers["x-request-id"] == "req-probe-6"

@@ -22,7 +22,6 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-from ..support.client import LEGACY_PROTOCOL, rpc_request
 from ..support.credentials import OTHER_TOKEN, TOKEN
 from ..support.logs import LogWatch
 from ..support.processes import (
@@ -35,18 +34,19 @@ from ..support.processes import (
     clean_environment,
     run,
 )
+from ..support.rpc import LEGACY_PROTOCOL, Answer, rpc_request, send
 from ..support.servers import RunningServer
 
 WRONG_TOKEN = "wrong-token-but-well-formed-0123456789"
 TOKENS_VARIABLE = f"{ENV_PREFIX}AUTH_TOKENS"
 
 
-def tools_list(url: str, authorization: str | None) -> httpx.Response:
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=LEGACY_PROTOCOL)
+def tools_list(url: str, authorization: str | None) -> Answer:
+    headers, body = rpc_request("tools/list", {}, protocol=LEGACY_PROTOCOL)
     headers.pop("authorization")
     if authorization is not None:
         headers["authorization"] = authorization
-    return httpx.post(url, headers=headers, content=body, timeout=30)
+    return send(url, headers, body)
 
 
 @pytest.mark.parametrize(
@@ -62,16 +62,16 @@ def tools_list(url: str, authorization: str | None) -> httpx.Response:
 def test_without_a_valid_token_401_with_a_bearer_challenge(
     server: RunningServer, authorization: str | None, challenge: str
 ) -> None:
-    response = tools_list(server.mcp_url, authorization)
-    assert response.status_code == 401
-    assert response.headers["www-authenticate"] == challenge
-    assert response.json()["error"] == "invalid_token"
+    answer = tools_list(server.mcp_url, authorization)
+    assert answer.status == 401
+    assert answer.headers["www-authenticate"] == challenge
+    assert answer.message["error"] == "invalid_token"
 
 
 @pytest.mark.parametrize("token", [TOKEN, OTHER_TOKEN], ids=["first", "second"])
 def test_every_configured_token_is_accepted(server: RunningServer, token: str) -> None:
-    response = tools_list(server.mcp_url, f"bearer {token}")
-    assert response.status_code == 200, response.text
+    answer = tools_list(server.mcp_url, f"bearer {token}")
+    assert answer.status == 200, answer
 
 
 def test_healthz_needs_no_token(server: RunningServer) -> None:
@@ -135,8 +135,8 @@ def test_no_token_reaches_the_log_of_a_real_process_at_debug_level(
     port = int(process.wait_for_stderr(LISTENING).group(1))
     process.wait_for_stderr(re.compile(r"Application startup complete\.$"))
     url = f"http://127.0.0.1:{port}/mcp"
-    assert tools_list(url, f"Bearer {TOKEN}").status_code == 200
-    assert tools_list(url, f"Bearer {WRONG_TOKEN}").status_code == 401
+    assert tools_list(url, f"Bearer {TOKEN}").status == 200
+    assert tools_list(url, f"Bearer {WRONG_TOKEN}").status == 401
     process.popen.send_signal(signal.SIGTERM)
     process.wait(timeout=EXIT_TIMEOUT)
     output = process.output()

@@ -21,21 +21,21 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-from ..support.client import LEGACY_PROTOCOL, rpc_request
 from ..support.credentials import ISSUER, KEY, RESOURCE_URL, SCOPE, SigningKey
 from ..support.logs import LogWatch
 from ..support.processes import MODULE, clean_environment, run
+from ..support.rpc import LEGACY_PROTOCOL, Answer, rpc_request, send
 from ..support.servers import RunningServer
 
 METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
 
 
-def tools_list(url: str, token: str | None) -> httpx.Response:
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=LEGACY_PROTOCOL)
+def tools_list(url: str, token: str | None) -> Answer:
+    headers, body = rpc_request("tools/list", {}, protocol=LEGACY_PROTOCOL)
     headers.pop("authorization")
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
-    return httpx.post(url, headers=headers, content=body, timeout=30)
+    return send(url, headers, body)
 
 
 def unsigned(**claims: Any) -> str:
@@ -46,8 +46,8 @@ def unsigned(**claims: Any) -> str:
 
 
 def test_a_valid_token_is_served(server: RunningServer) -> None:
-    response = tools_list(server.mcp_url, KEY.mint())
-    assert response.status_code == 200, response.text
+    answer = tools_list(server.mcp_url, KEY.mint())
+    assert answer.status == 200, answer
 
 
 BAD_TOKENS = {
@@ -67,29 +67,29 @@ def test_a_bad_token_gets_401_pointing_at_the_metadata(
     server: RunningServer, make_token: Any, logs: LogWatch
 ) -> None:
     token: str = make_token()
-    response = tools_list(server.mcp_url, token)
-    assert response.status_code == 401, response.text
-    challenge = response.headers["www-authenticate"]
+    answer = tools_list(server.mcp_url, token)
+    assert answer.status == 401, answer
+    challenge = answer.headers["www-authenticate"]
     assert challenge.startswith('Bearer error="invalid_token"'), challenge
     assert f'resource_metadata="https://mcp.example.test{METADATA_PATH}"' in challenge
     assert token not in logs.dump()
 
 
 def test_no_token_gets_401(server: RunningServer) -> None:
-    response = tools_list(server.mcp_url, None)
-    assert response.status_code == 401
-    assert response.headers["www-authenticate"].startswith("Bearer ")
+    answer = tools_list(server.mcp_url, None)
+    assert answer.status == 401
+    assert answer.headers["www-authenticate"].startswith("Bearer ")
 
 
 def test_a_token_without_the_required_scope_gets_403(server: RunningServer) -> None:
-    response = tools_list(server.mcp_url, KEY.mint(scope="profile"))
-    assert response.status_code == 403, response.text
-    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+    answer = tools_list(server.mcp_url, KEY.mint(scope="profile"))
+    assert answer.status == 403, answer
+    assert 'error="insufficient_scope"' in answer.headers["www-authenticate"]
 
 
 def test_scopes_may_come_as_a_list_in_scp(server: RunningServer) -> None:
-    response = tools_list(server.mcp_url, KEY.mint(scope=None, scp=[SCOPE]))
-    assert response.status_code == 200, response.text
+    answer = tools_list(server.mcp_url, KEY.mint(scope=None, scp=[SCOPE]))
+    assert answer.status == 200, answer
 
 
 def test_protected_resource_metadata_names_the_authorization_server(

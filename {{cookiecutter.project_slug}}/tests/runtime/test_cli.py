@@ -23,14 +23,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME, __version__
 from {{ cookiecutter.package_name }}.__main__ import main
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
 
-from ..support.client import PROTOCOLS, rpc_request
+from ..support.client import PROTOCOLS
 from ..support.logs import LOG_LINE
 from ..support.processes import (
     CONSOLE_SCRIPT,
@@ -44,6 +43,7 @@ from ..support.processes import (
     run,
     service_port,
 )
+from ..support.rpc import rpc_request, send
 from ..support.servers import assert_serves_mcp
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
@@ -107,9 +107,8 @@ def test_uvicorn_entry_point_serves_the_app_from_the_environment(
     base_url = f"http://127.0.0.1:{port}"
     assert_serves_mcp(base_url)
     # The environment was read: JSON_RESPONSE=true answers with plain JSON instead of SSE.
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
-    response = httpx.post(f"{base_url}/mcp", headers=headers, content=body, timeout=30)
-    assert response.headers["content-type"].startswith("application/json"), response.headers
+    answer = send(f"{base_url}/mcp", *rpc_request("tools/list", {}, protocol=PROTOCOLS[0]))
+    assert answer.headers["content-type"].startswith("application/json"), answer
 
     code = terminate(process)
     assert code in UVICORN_CLEAN_STOP_CODES, process.output()

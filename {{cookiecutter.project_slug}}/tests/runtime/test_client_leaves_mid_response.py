@@ -17,8 +17,9 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..support import rawhttp
-from ..support.client import PROTOCOLS, requires_stateless_progress, rpc_request
+from ..support.client import PROTOCOLS, requires_stateless_progress
 from ..support.logs import LogWatch
+from ..support.rpc import rpc_request, send
 from ..support.servers import RunningServer
 from ..support.tools import add_call, wait_call
 
@@ -76,7 +77,8 @@ def test_tool_runs_to_completion_when_client_leaves_while_it_runs(
     assert "tools/call id=7" in warning.getMessage()
     assert logs.warnings() == [warning], logs.dump()
     assert logs.errors() == [], logs.dump()
-    assert server.post("tools/call", add_call(1, 1), protocol=protocol)
+    answer = send(server.mcp_url, *rpc_request("tools/call", add_call(1, 1), protocol=protocol))
+    assert answer.result["structuredContent"] == {"result": 2.0}, answer
 
 
 @requires_stateless_progress

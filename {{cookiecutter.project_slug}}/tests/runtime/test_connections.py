@@ -40,7 +40,7 @@ from {{ cookiecutter.package_name }}.runtime.serving.connections import (
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..support import metrics
-from ..support.client import PROTOCOLS, parse_rpc_response, rpc_request
+from ..support.client import PROTOCOLS
 from ..support.processes import (
     CONSOLE_SCRIPT,
     EXIT_TIMEOUT,
@@ -54,6 +54,7 @@ from ..support.processes import (
     start_workers,
     untraced,
 )
+from ..support.rpc import Answer, parse_rpc_response, rpc_request, send
 from ..support.tools import ADD_CALL, SLOW, wait_call
 
 STARTED = re.compile(r"Application startup complete\.$")
@@ -258,15 +259,8 @@ def test_over_the_limit_of_requests_in_flight_the_answer_is_503_with_a_json_rpc_
 ) -> None:
     _, port = start(launch, LIMIT_CONCURRENCY="1", JSON_RESPONSE="true")
     base_url = f"http://127.0.0.1:{port}"
-    headers, body = rpc_request(
-        "tools/call",
-        wait_call(1, 1),
-        request_id=7,
-        protocol=PROTOCOLS[0],
-    )
-    slow = threading.Thread(
-        target=lambda: httpx.post(f"{base_url}/mcp", headers=headers, content=body, timeout=30)
-    )
+    request = rpc_request("tools/call", wait_call(1, 1), protocol=PROTOCOLS[0], request_id=7)
+    slow = threading.Thread(target=lambda: send(f"{base_url}/mcp", *request))
     # Idle connections do not count against the limit.
     with (
         socket.create_connection(("127.0.0.1", port)),
@@ -310,17 +304,10 @@ def assert_both_answer(port: int, workers: list[int]) -> None:
 def assert_sigterm_drains_both_and_the_call_in_flight_completes(
     process: Process, port: int, workers: list[int]
 ) -> None:
-    headers, body = rpc_request(
-        "tools/call",
-        wait_call(1, 2),
-        request_id=3,
-        protocol=PROTOCOLS[0],
-    )
-    answers: list[httpx.Response] = []
+    request = rpc_request("tools/call", wait_call(1, 2), protocol=PROTOCOLS[0], request_id=3)
+    answers: list[Answer] = []
     slow = threading.Thread(
-        target=lambda: answers.append(
-            httpx.post(f"http://127.0.0.1:{port}/mcp", headers=headers, content=body, timeout=30)
-        )
+        target=lambda: answers.append(send(f"http://127.0.0.1:{port}/mcp", *request))
     )
     slow.start()
     time.sleep(0.3)
@@ -328,8 +315,7 @@ def assert_sigterm_drains_both_and_the_call_in_flight_completes(
     slow.join()
     assert process.wait(timeout=EXIT_TIMEOUT + 5) == 0, process.output()
     (answer,) = answers
-    assert answer.status_code == 200, answer.text
-    assert json.loads(answer.text)["result"]["isError"] is False, answer.text
+    assert answer.result["isError"] is False, answer
     assert not any(psutil.pid_exists(pid) for pid in workers)
     output = "\n".join(process.stderr)
     assert "ERROR" not in output, process.output()

@@ -29,18 +29,10 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime.sdk import NotFound, Server
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from ..support.client import (
-    HTTP,
-    METHOD_NOT_FOUND,
-    PROTOCOLS,
-    ToolOutcome,
-    call_tool,
-    over_http,
-    parse_rpc_response,
-    rpc_request,
-)
+from ..support.client import PROTOCOLS, ToolOutcome, call_tool, over_http
 from ..support.logs import LogWatch
 from ..support.processes import PACKAGE
+from ..support.rpc import METHOD_NOT_FOUND, rpc_request, send
 from ..support.servers import RunningServer
 from ..support.tools import (
     BUG,
@@ -149,10 +141,9 @@ def ask(server: RunningServer, protocol: str, method: str, params: dict[str, Any
     """One JSON-RPC request over raw HTTP, on an idle server; the JSON-RPC answer, once the
     server is idle again (and has logged all it will about the request)."""
     server.settle()
-    headers, body = rpc_request(method, params, request_id=3, protocol=protocol)
-    response = HTTP.post(server.mcp_url, headers=headers, content=body)
+    answer = send(server.mcp_url, *rpc_request(method, params, protocol=protocol, request_id=3))
     server.settle()
-    return parse_rpc_response(response.headers.get("content-type", ""), response.text)
+    return answer.message
 
 
 def tool_line(logs: LogWatch) -> logging.LogRecord:

@@ -19,8 +19,9 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..support import credentials, rawhttp
-from ..support.client import PROTOCOLS, rpc_request
+from ..support.client import PROTOCOLS
 from ..support.logs import GUARD_LOGGER, LogWatch
+from ..support.rpc import rpc_request, send
 from ..support.servers import RunningServer, serving
 from ..support.tools import add_call
 
@@ -36,8 +37,8 @@ def json_server() -> Iterator[RunningServer]:
 
 def assert_still_serving(server: RunningServer) -> None:
     for protocol in PROTOCOLS:
-        answer = server.post("tools/call", ADD, protocol=protocol, request_id=99)
-        assert answer["result"]["structuredContent"] == {"result": 42.0}, answer
+        request = rpc_request("tools/call", ADD, protocol=protocol, request_id=99)
+        assert send(server.mcp_url, *request).result["structuredContent"] == {"result": 42.0}
 
 
 def settle(server: RunningServer, logs: LogWatch) -> None:
@@ -56,7 +57,7 @@ def test_connection_cut_before_the_headers_are_complete_reaches_nobody(
 ) -> None:
     """No request reached the service: nothing to warn about (load balancers' TCP probes do
     this all day); the server keeps answering."""
-    headers, body = rpc_request("tools/call", ADD, request_id=1, protocol=PROTOCOLS[0])
+    headers, body = rpc_request("tools/call", ADD, protocol=PROTOCOLS[0])
     head = rawhttp.request_head(json_server.port, {**headers, "content-length": str(len(body))})
     json_server.send_and_close(head[:cut_at])
     assert_still_serving(json_server)
@@ -69,7 +70,7 @@ def test_body_cut_short_on_a_kept_alive_connection(
     json_server: RunningServer, logs: LogWatch, shape: str
 ) -> None:
     protocol = PROTOCOLS[-1]
-    headers, body = rpc_request("tools/call", ADD, request_id=1, protocol=protocol)
+    headers, body = rpc_request("tools/call", ADD, protocol=protocol)
     first = rawhttp.request_head(json_server.port, {**headers, "content-length": str(len(body))})
     with socket.create_connection(("127.0.0.1", json_server.port), timeout=10) as sock:
         sock.sendall(first + body)
@@ -214,8 +215,8 @@ def test_a_tool_that_raises_is_a_tool_error_and_one_error_log(
     server = serve(app)
     for protocol in PROTOCOLS:
         call = {"name": "broken", "arguments": {"x": 3}}
-        answer = server.post("tools/call", call, protocol=protocol)
-        assert answer["result"]["isError"] is True, answer
+        answer = send(server.mcp_url, *rpc_request("tools/call", call, protocol=protocol))
+        assert answer.result["isError"] is True, answer
     server.settle()
     errors = logs.errors()
     assert len(errors) == len(PROTOCOLS), logs.dump()
@@ -237,9 +238,8 @@ def test_an_app_fault_is_a_500_and_one_error_never_a_warning(
 
     app.state.guard.app = explode  # what a bug below the guard looks like
     server = serve(app)
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
-    response = httpx.post(server.mcp_url, headers=headers, content=body)
-    assert response.status_code == 500
+    answer = send(server.mcp_url, *rpc_request("tools/list", {}, protocol=PROTOCOLS[0]))
+    assert answer.status == 500
     server.settle()
     (error,) = logs.errors()
     assert error.exc_info is not None
@@ -254,7 +254,7 @@ def test_a_warning_names_the_request_id_and_debug_adds_detail(
     json_server: RunningServer, logs: LogWatch
 ) -> None:
     logs.caplog.set_level(logging.DEBUG, logger=GUARD_LOGGER)
-    headers, body = rpc_request("tools/call", ADD, request_id=1, protocol=PROTOCOLS[0])
+    headers, body = rpc_request("tools/call", ADD, protocol=PROTOCOLS[0])
     headers = {**headers, "x-request-id": "req-7f3a", "user-agent": "flaky-client/1.0"}
     json_server.cut_short(headers, body, shape="content-length")
     (warning,) = logs.guard_warnings()

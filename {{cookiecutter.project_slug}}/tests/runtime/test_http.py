@@ -18,16 +18,16 @@ from {{ cookiecutter.package_name }}.runtime.serving.heap import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from ..support import credentials, rawhttp
+from ..support import rawhttp
 from ..support.client import (
     PROTOCOLS,
     call_tool,
     list_tool_names,
     over_http,
     requires_stateless_progress,
-    rpc_request,
 )
 from ..support.logs import LogWatch
+from ..support.rpc import initialize_request, rpc_request, send
 from ..support.servers import RunningServer
 from ..support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
 
@@ -39,7 +39,7 @@ def test_healthz(server: RunningServer) -> None:
 
 
 def test_initialize_answers_with_server_info(server: RunningServer) -> None:
-    result = server.initialize()["result"]
+    result = send(server.mcp_url, *initialize_request()).result
     assert result["serverInfo"]["name"] == SERVER_NAME  # the distribution's name: the slug
     assert result["serverInfo"]["version"] == __version__  # the service's, not the SDK's
     assert "tools" in result["capabilities"]
@@ -47,10 +47,10 @@ def test_initialize_answers_with_server_info(server: RunningServer) -> None:
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_tools_over_raw_json_rpc(server: RunningServer, protocol: str) -> None:
-    listed = server.post("tools/list", {}, protocol=protocol)
-    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
-    added = server.post("tools/call", add_call(1.5, 2), protocol=protocol)
-    assert added["result"]["structuredContent"] == {"result": 3.5}
+    listed = send(server.mcp_url, *rpc_request("tools/list", {}, protocol=protocol))
+    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed.result["tools"]}
+    added = send(server.mcp_url, *rpc_request("tools/call", add_call(1.5, 2), protocol=protocol))
+    assert added.result["structuredContent"] == {"result": 3.5}
 
 
 @pytest.mark.parametrize("json_response", [False, True], ids=["sse", "json"])
@@ -100,7 +100,7 @@ def test_declared_oversize_body_gets_413_without_being_read(
     serve: Callable[..., RunningServer], logs: LogWatch
 ) -> None:
     server = serve(create_app(Settings(max_body_bytes=1000)))
-    headers, _ = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[-1])
+    headers, _ = rpc_request("tools/list", {}, protocol=PROTOCOLS[-1])
     head = rawhttp.request_head(server.port, {**headers, "content-length": "50000000"})
     answer = post_raw(server.port, head)  # not a byte of the 50 MB is sent
     assert answer.startswith(b"HTTP/1.1 413 ")
@@ -114,17 +114,11 @@ def test_streamed_oversize_body_gets_413(
     serve: Callable[..., RunningServer], logs: LogWatch
 ) -> None:
     server = serve(create_app(Settings(max_body_bytes=1000)))
-    response = httpx.post(
-        server.mcp_url,
-        headers={
-            "content-type": "application/json",
-            "accept": "application/json, text/event-stream",
-            **credentials.headers(),
-        },
-        content=iter([b"[" + b" " * 600, b" " * 600 + b"]"]),  # chunked: no Content-Length
-    )
-    assert response.status_code == 413
-    assert response.json()["error"]["code"] == -32600
+    headers, _ = rpc_request("tools/list", {}, protocol=PROTOCOLS[0])
+    chunks = iter([b"[" + b" " * 600, b" " * 600 + b"]"])  # chunked: no Content-Length
+    answer = send(server.mcp_url, headers, chunks)
+    assert answer.status == 413
+    assert answer.message["error"]["code"] == -32600
     assert logs.errors() == []
 
 
@@ -132,7 +126,7 @@ def test_stalled_body_gets_408_within_the_timeout(
     serve: Callable[..., RunningServer], logs: LogWatch
 ) -> None:
     server = serve(create_app(Settings(body_timeout=0.5)))
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[-1])
+    headers, body = rpc_request("tools/list", {}, protocol=PROTOCOLS[-1])
     head = rawhttp.request_head(server.port, {**headers, "content-length": str(len(body))})
     started = time.monotonic()
     answer = post_raw(server.port, head + body[:10])  # then nothing more
@@ -145,7 +139,7 @@ def test_stalled_body_gets_408_within_the_timeout(
 
 def test_slow_body_that_completes_is_served(serve: Callable[..., RunningServer]) -> None:
     server = serve(create_app(Settings(json_response=True)))
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[-1])
+    headers, body = rpc_request("tools/list", {}, protocol=PROTOCOLS[-1])
     head = rawhttp.request_head(server.port, {**headers, "content-length": str(len(body))})
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(head)
@@ -158,7 +152,7 @@ def test_slow_body_that_completes_is_served(serve: Callable[..., RunningServer])
 
 def test_only_the_mcp_path_reaches_the_guard(server: RunningServer, logs: LogWatch) -> None:
     """``/mcp`` goes straight to the guard; other paths are the SDK's router's, as before."""
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
+    headers, body = rpc_request("tools/list", {}, protocol=PROTOCOLS[0])
     with httpx.Client(base_url=server.base_url, headers=headers) as client:
         # Not JSON-RPC, so the guard would refuse it (400); the router redirects it instead.
         slash = client.post("/mcp/", content=b"not json-rpc", follow_redirects=False)

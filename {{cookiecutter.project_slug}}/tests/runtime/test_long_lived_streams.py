@@ -18,8 +18,9 @@ import psutil
 import pytest
 
 from ..support import credentials, rawhttp
-from ..support.client import LEGACY_PROTOCOL, MODERN_PROTOCOL, rpc_request
+from ..support.client import MODERN_PROTOCOL
 from ..support.processes import MODULE, Process, service_port
+from ..support.rpc import LEGACY_PROTOCOL, rpc_request
 
 pytestmark = pytest.mark.process
 
@@ -39,9 +40,7 @@ def get_stream(port: int) -> bytes:
 
 def listen_stream(port: int) -> bytes:
     params = {"notifications": {"toolsListChanged": True}}
-    headers, body = rpc_request(
-        "subscriptions/listen", params, request_id=1, protocol=str(MODERN_PROTOCOL)
-    )
+    headers, body = rpc_request("subscriptions/listen", params, protocol=str(MODERN_PROTOCOL))
     return rawhttp.request_head(port, {**headers, "content-length": str(len(body))}) + body
 
 

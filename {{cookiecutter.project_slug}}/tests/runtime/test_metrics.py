@@ -7,6 +7,7 @@ each scrape reaches one worker and must still report the whole service).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -14,9 +15,10 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from ..support.client import PROTOCOLS, rpc_request
+from ..support.client import PROTOCOLS
 from ..support.metrics import assert_counts, scrape, traffic, value
 from ..support.processes import MODULE, Process, clean_environment, service_port
+from ..support.rpc import rpc_request, send
 from ..support.servers import RunningServer
 
 
@@ -33,10 +35,15 @@ def test_metrics_count_real_traffic_in_one_process(launch: Callable[..., Process
 def test_names_a_client_makes_up_are_counted_as_other(serve: Callable[..., RunningServer]) -> None:
     """No client can grow the number of series: unknown tools and methods share one label."""
     server = serve(create_app(Settings(json_response=True)))
-    for name in ("made-up-1", "made-up-2"):
-        server.post("tools/call", {"name": name, "arguments": {}}, protocol=PROTOCOLS[0])
-    for method in ("made/up/1", "made/up/2"):
-        server.post(method, {}, protocol=PROTOCOLS[0])
+    made_up: list[tuple[str, dict[str, Any]]] = [
+        ("tools/call", {"name": "made-up-1", "arguments": {}}),
+        ("tools/call", {"name": "made-up-2", "arguments": {}}),
+        ("made/up/1", {}),
+        ("made/up/2", {}),
+    ]
+    for method, params in made_up:
+        answer = send(server.mcp_url, *rpc_request(method, params, protocol=PROTOCOLS[0]))
+        assert answer.status == 200, answer
     samples = scrape(server.base_url)
     labels = {
         dict(labels)["method"]: dict(labels)["tool"]
@@ -69,11 +76,9 @@ def test_refusals_before_the_guard_are_counted_as_their_events(
 ) -> None:
     """431 (headers) and 413 (a declared body) are refusals, each counted under its event."""
     server = serve(create_app(Settings(max_header_bytes=1024, max_body_bytes=1000)))
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
-    padded = httpx.post(server.mcp_url, headers={**headers, "x-pad": "a" * 2000}, content=body)
-    assert padded.status_code == 431
-    large = httpx.post(server.mcp_url, headers=headers, content=b" " * 2000)
-    assert large.status_code == 413
+    headers, body = rpc_request("tools/list", {}, protocol=PROTOCOLS[0])
+    assert send(server.mcp_url, {**headers, "x-pad": "a" * 2000}, body).status == 431
+    assert send(server.mcp_url, headers, b" " * 2000).status == 413
     samples = scrape(server.base_url)
     assert value(samples, "mcp_guard_events_total", event="headers_too_large") == 1
     assert value(samples, "mcp_guard_events_total", event="body_too_large") == 1
@@ -92,7 +97,8 @@ def test_a_tool_added_through_the_sdk_is_counted_by_its_name(
 
     app.state.mcp_server.add_tool(direct)
     server = serve(app)
-    server.post("tools/call", {"name": "direct", "arguments": {"x": 1}}, protocol=PROTOCOLS[0])
+    call = {"name": "direct", "arguments": {"x": 1}}
+    assert send(server.mcp_url, *rpc_request("tools/call", call, protocol=PROTOCOLS[0])).result
     samples = scrape(server.base_url)
     calls = {"method": "tools/call", "tool": "direct"}
     assert value(samples, "mcp_requests_total", **calls, outcome="ok") == 1

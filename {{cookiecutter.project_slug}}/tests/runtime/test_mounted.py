@@ -24,8 +24,9 @@ from starlette.routing import Mount, Route
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from ..support.client import PROTOCOLS, post_rpc
+from ..support.client import PROTOCOLS
 from ..support.logs import LogWatch
+from ..support.rpc import rpc_request, send
 from ..support.servers import RunningServer, assert_serves_mcp
 
 TRAP = "Task group is not initialized"
@@ -107,12 +108,12 @@ def test_two_mcp_apps_in_one_host(
     assert_serves_mcp(f"{server.base_url}/b")
     assert_host_routes_answer(server.base_url)
     # They really are two apps: only the second answers with plain JSON instead of SSE.
+    request = rpc_request("tools/list", {}, protocol=PROTOCOLS[0])
     kinds = {
-        prefix: post_rpc(f"{server.base_url}/{prefix}/mcp", "tools/list", {}, PROTOCOLS[0])
-        .headers["content-type"]
-        .split(";")[0]
+        prefix: send(f"{server.base_url}/{prefix}/mcp", *request).headers["content-type"]
         for prefix in ("a", "b")
     }
+    kinds = {prefix: kind.split(";")[0] for prefix, kind in kinds.items()}
     assert kinds == {"a": "text/event-stream", "b": "application/json"}
     assert logs.errors() == [], logs.dump()
 
@@ -132,9 +133,9 @@ def test_mounted_without_the_lifespan_fails_with_the_upstream_trap(
     health = httpx.get(f"{server.base_url}/tools/healthz", timeout=10)
     assert health.status_code == 200
 
-    response = post_rpc(f"{server.base_url}/tools/mcp", "tools/list", {}, protocol)
-    assert response.status_code == 500
-    assert response.text == "Internal Server Error"
+    answer = send(f"{server.base_url}/tools/mcp", *rpc_request("tools/list", {}, protocol=protocol))
+    assert answer.status == 500
+    assert answer.text == "Internal Server Error"
 
     logs.wait_for(lambda: bool(logs.errors()))
     (error,) = logs.errors()

@@ -22,7 +22,8 @@ from {{ cookiecutter.package_name }}.runtime.per_process import PerProcess
 from {{ cookiecutter.package_name }}.runtime.sdk import new_server
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from ..support.client import PROTOCOLS, post_rpc, rpc_answer
+from ..support.client import PROTOCOLS
+from ..support.rpc import rpc_request, send
 from ..support.servers import RunningServer
 
 pytestmark = pytest.mark.quick  # the quick loop (README, Development)
@@ -60,8 +61,7 @@ def app_sharing(pool: Pool) -> Starlette:
 
 def use(url: str, seconds: float = 0) -> None:
     params = {"name": "use_pool", "arguments": {"seconds": seconds}}
-    answer = rpc_answer(post_rpc(url, "tools/call", params, PROTOCOLS[-1]))
-    assert "result" in answer, answer
+    assert send(url, *rpc_request("tools/call", params, protocol=PROTOCOLS[-1])).result
 
 
 def test_opened_once_for_every_request_and_closed_once_after_the_last(

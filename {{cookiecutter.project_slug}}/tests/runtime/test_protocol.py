@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ..support.client import (
+from ..support.rpc import (
     LEGACY_PROTOCOL,
     METHOD_NOT_FOUND,
     NEWEST_HANDSHAKE_PROTOCOL,
@@ -32,12 +32,11 @@ def test_initialize_offering_2026_gets_the_newest_handshake_revision(
     request["params"]["protocolVersion"] = STATELESS_PROTOCOL
     headers_without_version = without("mcp-protocol-version")(list(headers.items()), request)
     answer = send(server.mcp_url, headers_without_version, request)
-    assert answer.status == 200, answer
-    assert answer.message["result"]["protocolVersion"] == NEWEST_HANDSHAKE_PROTOCOL
+    assert answer.result["protocolVersion"] == NEWEST_HANDSHAKE_PROTOCOL
 
 
 def test_server_discover_is_unknown_to_handshake_era_requests(server: RunningServer) -> None:
-    headers, body = rpc_request("server/discover", {}, request_id=5, protocol=LEGACY_PROTOCOL)
-    answer = send(server.mcp_url, list(headers.items()), json.loads(body))
+    request = rpc_request("server/discover", {}, protocol=LEGACY_PROTOCOL, request_id=5)
+    answer = send(server.mcp_url, *request)
     assert answer.message["id"] == 5
     assert answer.message["error"]["code"] == METHOD_NOT_FOUND, answer

@@ -24,22 +24,23 @@ from {{ cookiecutter.package_name }}.runtime.sdk import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from ..support.client import (
+from ..support.client import MODERN_PROTOCOL
+from ..support.logs import LogWatch
+from ..support.rpc import (
     LEGACY_PROTOCOL,
     METHOD_NOT_FOUND,
-    MODERN_PROTOCOL,
     VERSION_META_KEY,
     Mutation,
     added,
     declaring,
     initialize_request,
     replaced,
+    rpc_request,
     send,
     stateless_request,
     version_first,
     without,
 )
-from ..support.logs import LogWatch
 from ..support.servers import RunningServer
 from ..support.tools import ADD_CALL, SLOW, SUITE_TOOLS, suite
 
@@ -142,12 +143,14 @@ def test_bare_sdk_still_serves_what_the_guard_refuses(
 
 
 def test_legacy_and_stateless_clients_share_the_endpoint(server: RunningServer) -> None:
-    assert server.initialize()["result"]["protocolVersion"] == LEGACY_PROTOCOL
-    legacy = server.post("tools/call", ADD_CALL, protocol=LEGACY_PROTOCOL, request_id=2)
-    modern = send(server.mcp_url, *stateless_request("tools/call", ADD_CALL, request_id=3))
-    again = server.post("tools/call", ADD_CALL, protocol=LEGACY_PROTOCOL, request_id=4)
-    for answer in (legacy, modern.message, again):
-        assert answer["result"]["structuredContent"] == {"result": 5.0}, answer
+    initialized = send(server.mcp_url, *initialize_request())
+    assert initialized.result["protocolVersion"] == LEGACY_PROTOCOL
+    legacy = rpc_request("tools/call", ADD_CALL, protocol=LEGACY_PROTOCOL, request_id=2)
+    modern = stateless_request("tools/call", ADD_CALL, request_id=3)
+    again = rpc_request("tools/call", ADD_CALL, protocol=LEGACY_PROTOCOL, request_id=4)
+    for request in (legacy, modern, again):
+        answer = send(server.mcp_url, *request)
+        assert answer.result["structuredContent"] == {"result": 5.0}, answer
 
 
 def test_initialize_is_not_a_2026_method(server: RunningServer) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ..support.client import send, stateless_request, without
 from ..support.logs import LogWatch
+from ..support.rpc import send, stateless_request, without
 from ..support.servers import RunningServer
 from ..support.tools import ADD_CALL
 

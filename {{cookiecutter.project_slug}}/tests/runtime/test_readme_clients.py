@@ -16,20 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
 
 from ..support import credentials
-from ..support.client import (
-    LEGACY_PROTOCOL,
-    list_tool_names,
-    over_stdio,
-    parse_rpc_response,
-    rpc_request,
-)
+from ..support.client import list_tool_names, over_stdio
 from ..support.processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environment
+from ..support.rpc import LEGACY_PROTOCOL, rpc_request, send
 from ..support.servers import RunningServer
 from ..support.tools import QUICK, SUITE_TOOLS, team_tool_names
 
@@ -125,17 +119,15 @@ def test_an_http_config_reaches_the_server(
     """The configured URL, moved to the test server's port, answers tools/list with only the
     configured headers."""
     assert entry["url"] == DOCUMENTED_URL
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=LEGACY_PROTOCOL)
+    headers, body = rpc_request("tools/list", {}, protocol=LEGACY_PROTOCOL)
     # Only the README's headers: not the credentials every other test presents.
     headers = {name: value for name, value in headers.items() if name not in credentials.headers()}
     url = entry["url"].replace(DOCUMENTED_URL, server.mcp_url)
-    response = httpx.post(url, headers={**headers, **readme_headers(entry)}, content=body)
-    assert response.status_code == 200, response.text
-    listed = parse_rpc_response(response.headers["content-type"], response.text)
-    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
+    listed = send(url, {**headers, **readme_headers(entry)}, body)
+    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed.result["tools"]}
     # And the README's headers, where it gives any, are what lets it in.
-    without_them = httpx.post(url, headers=headers, content=body).status_code
-    assert without_them == (401 if readme_headers(entry) else 200)
+    without_them = send(url, headers, body)
+    assert without_them.status == (401 if readme_headers(entry) else 200), without_them
 
 
 @pytest.mark.process

@@ -43,10 +43,11 @@ from ..support.asking import (
     answer_round,
     call_answering,
     first_round,
+    outcome,
 )
-from ..support.client import LEGACY_PROTOCOL, parse_rpc_response, post_rpc
 from ..support.line_tools import NAME_QUESTION, greet_call, greeting
 from ..support.processes import Process, start_workers, wait_for_startups
+from ..support.rpc import LEGACY_PROTOCOL, rpc_request, send
 from ..support.servers import RunningServer
 
 OLD_KEY = secrets.token_hex(32)
@@ -68,7 +69,7 @@ GREETED = {"result": greeting("Ada")}
 
 def greeted(url: str, asked: dict[str, Any]) -> bool:
     """Whether answering the question ``asked`` at ``url`` gets the greeting."""
-    return bool(answer_round(url, greet_call(), asked, ADA).outcome == GREETED)
+    return bool(outcome(answer_round(url, greet_call(), asked, ADA)) == GREETED)
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_a_call_that_asks_takes_two_rounds_on_the_wire(
     answered = answer_round(url, greet_call(), asked, ADA)
     assert answered.status == 200, answered
     assert answered.result["resultType"] == "complete"
-    assert answered.outcome == GREETED
+    assert outcome(answered) == GREETED
 
 
 def test_a_changed_state_is_refused_with_one_warning(
@@ -105,8 +106,8 @@ def test_a_changed_state_is_refused_with_one_warning(
     changed = state[:20] + ("B" if state[20] == "A" else "A") + state[21:]
     refused = answer_round(url, greet_call(), {**asked, "requestState": changed}, ADA)
     assert refused.status == 400
-    assert refused.response["error"]["code"] == INVALID_STATE
-    assert refused.response["error"]["message"] == "Invalid or expired requestState"
+    assert refused.message["error"]["code"] == INVALID_STATE
+    assert refused.message["error"]["message"] == "Invalid or expired requestState"
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warning.startswith(f"{REJECTED} on tools/call: ")
 
@@ -125,7 +126,7 @@ def test_without_a_shared_key_another_process_refuses_the_state(
     first, second = servers(Settings()), servers(Settings())
     asked = first_round(first, greet_call())
     refused = answer_round(second, greet_call(), asked, ADA)
-    assert (refused.status, refused.response["error"]["code"]) == (400, INVALID_STATE)
+    assert (refused.status, refused.message["error"]["code"]) == (400, INVALID_STATE)
     assert greeted(first, asked)
 
 
@@ -161,9 +162,9 @@ def test_a_handshake_era_client_gets_a_prompt_clear_error(
     which a stateless server has no channel for: the SDK answers at once, it does not wait."""
     url = servers(Settings())
     started = time.monotonic()
-    answer = post_rpc(url, "tools/call", greet_call(), LEGACY_PROTOCOL)
+    answer = send(url, *rpc_request("tools/call", greet_call(), protocol=LEGACY_PROTOCOL))
     assert time.monotonic() - started < 5
-    error = parse_rpc_response(answer.headers["content-type"], answer.text)["error"]
+    error = answer.message["error"]
     assert error["code"] == -32600
     assert "no back-channel" in error["message"]
 
@@ -212,7 +213,7 @@ def test_workers_without_a_key_share_one_and_every_call_succeeds(two_workers: Wo
     without one shared key, most of these calls failed. Workers that replace dead ones get
     the same key: states sealed by the first two are answered by their replacements."""
     process, url = two_workers.process, two_workers.url
-    outcomes = Counter(str(call_answering(url, greet_call(), ADA).outcome) for _ in range(CALLS))
+    outcomes = Counter(str(outcome(call_answering(url, greet_call(), ADA))) for _ in range(CALLS))
     assert outcomes == {str(GREETED): CALLS}
 
     pending = [first_round(url, greet_call()) for _ in range(CALLS // 4)]
@@ -223,7 +224,7 @@ def test_workers_without_a_key_share_one_and_every_call_succeeds(two_workers: Wo
         worker.send_signal(signal.SIGKILL)
     wait_for_startups(process, 4)
     outcomes = Counter(
-        str(answer_round(url, greet_call(), asked, ADA).outcome) for asked in pending
+        str(outcome(answer_round(url, greet_call(), asked, ADA))) for asked in pending
     )
     assert outcomes == {str(GREETED): len(pending)}, process.output()
 

@@ -23,39 +23,39 @@ from {{ cookiecutter.package_name }}.settings import (
     read_settings,
 )
 
-from ..support.client import LEGACY_PROTOCOL, rpc_request
 from ..support.logs import LogWatch
 from ..support.processes import LISTENING, MODULE, Process, clean_environment
+from ..support.rpc import LEGACY_PROTOCOL, Answer, rpc_request, send
 from ..support.servers import RunningServer
 
 # The access line of a GET /healthz, written at DEBUG (``access.py``).
 ACCESS_LOG = re.compile(r"DEBUG \S+\.access: GET /healthz -> ok \(HTTP 200\) .*, client (\S+),")
 
 
-def tools_list(url: str, **headers: str) -> httpx.Response:
+def tools_list(url: str, **headers: str) -> Answer:
     """A tools/list request with ``headers`` added (``host`` and ``origin`` replace httpx's)."""
-    base, body = rpc_request("tools/list", {}, request_id=1, protocol=LEGACY_PROTOCOL)
-    return httpx.post(url, headers={**base, **headers}, content=body, timeout=30)
+    base, body = rpc_request("tools/list", {}, protocol=LEGACY_PROTOCOL)
+    return send(url, {**base, **headers}, body)
 
 
 def test_a_foreign_host_gets_421(server: RunningServer) -> None:
-    response = tools_list(server.mcp_url, host="attacker.example:8000")
-    assert response.status_code == 421, response.text
+    answer = tools_list(server.mcp_url, host="attacker.example:8000")
+    assert answer.status == 421, answer
 
 
 def test_a_foreign_origin_gets_403(server: RunningServer) -> None:
-    response = tools_list(server.mcp_url, origin="https://attacker.example")
-    assert response.status_code == 403, response.text
+    answer = tools_list(server.mcp_url, origin="https://attacker.example")
+    assert answer.status == 403, answer
 
 
 def test_a_client_without_origin_passes(server: RunningServer) -> None:
     """Non-browser MCP clients send no Origin header; they must not be refused."""
-    assert tools_list(server.mcp_url).status_code == 200
+    assert tools_list(server.mcp_url).status == 200
 
 
 def test_a_page_served_from_the_bind_address_passes(server: RunningServer) -> None:
-    response = tools_list(server.mcp_url, origin=f"http://localhost:{server.port}")
-    assert response.status_code == 200, response.text
+    answer = tools_list(server.mcp_url, origin=f"http://localhost:{server.port}")
+    assert answer.status == 200, answer
 
 
 @pytest.mark.parametrize(
@@ -69,9 +69,9 @@ def test_a_configured_proxy_host_and_origin_pass(
     """Behind a reverse proxy that passes the public Host on (python-sdk issue 1798)."""
     origin = "https://mcp.example.com"
     server = serve(create_app(Settings(allowed_hosts=(allowed_host,), allowed_origins=(origin,))))
-    response = tools_list(server.mcp_url, host=host, origin="https://mcp.example.com")
-    assert response.status_code == 200, response.text
-    assert tools_list(server.mcp_url, host="other.example.com").status_code == 421
+    answer = tools_list(server.mcp_url, host=host, origin="https://mcp.example.com")
+    assert answer.status == 200, answer
+    assert tools_list(server.mcp_url, host="other.example.com").status == 421
 
 
 def test_allowed_lists_are_comma_separated_in_the_environment(

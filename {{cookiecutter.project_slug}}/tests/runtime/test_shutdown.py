@@ -21,8 +21,9 @@ import psutil
 import pytest
 
 from ..support import rawhttp
-from ..support.client import PROTOCOLS, rpc_request
+from ..support.client import PROTOCOLS
 from ..support.processes import MODULE, Process, clean_environment, service_port
+from ..support.rpc import rpc_request
 from ..support.tools import add_call, wait_call
 
 pytestmark = pytest.mark.process

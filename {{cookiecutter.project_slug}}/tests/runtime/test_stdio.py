@@ -26,7 +26,7 @@ from {{ cookiecutter.package_name }}.settings import (
     SettingsError,
 )
 
-from ..support.client import LEGACY_PROTOCOL, call_tool, list_tool_names, over_stdio
+from ..support.client import call_tool, list_tool_names, over_stdio
 from ..support.logs import LOG_LINE
 from ..support.processes import (
     CONSOLE_SCRIPT,
@@ -39,6 +39,7 @@ from ..support.processes import (
     run,
     without_credentials,
 )
+from ..support.rpc import LEGACY_PROTOCOL
 from ..support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
 
 pytestmark = pytest.mark.process

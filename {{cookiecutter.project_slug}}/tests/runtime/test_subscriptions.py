@@ -66,7 +66,7 @@ def uris(prefix: str, count: int) -> list[str]:
 
 async def publish(url: str, published: list[str]) -> None:
     answer = await call(url, "tools/call", publish_call(published))
-    assert answer["result"]["isError"] is False, answer
+    assert answer.result["isError"] is False, answer
 
 
 # -- the setting ---------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def test_one_process_hears_its_own_events(serve: Callable[..., RunningServer]) -
 
     async def scenario() -> None:
         discovered = await call(server.mcp_url, "server/discover", {})
-        assert discovered["result"]["capabilities"]["resources"]["subscribe"] is True
+        assert discovered.result["capabilities"]["resources"]["subscribe"] is True
         async with listening(server.mcp_url, published) as listen:
             assert listen.acknowledged, listen.frames
             await publish(server.mcp_url, published)
@@ -189,7 +189,7 @@ def test_refused_listening_says_why_and_what_serves_it(
         assert listen.error["code"] == METHOD_NOT_FOUND
         assert reason in listen.error["message"], listen.error
         assert remedy in listen.error["message"], listen.error
-        capabilities = (await call(server.mcp_url, "server/discover", {}))["result"]["capabilities"]
+        capabilities = (await call(server.mcp_url, "server/discover", {})).result["capabilities"]
         assert capabilities["resources"]["subscribe"] is False
         assert capabilities["tools"]["listChanged"] is False
         await publish(server.mcp_url, ["test://refused"])

@@ -48,8 +48,8 @@ def mcp_url(port: int) -> str:
 async def publish(url: str, uris: list[str]) -> int:
     """Have the suite's publishing tool publish ``uris`` on ``url``; the publishing pid."""
     answer = await call(url, "tools/call", publish_call(uris))
-    assert answer["result"]["isError"] is False, answer
-    pid: int = answer["result"]["structuredContent"]["result"]
+    assert answer.result["isError"] is False, answer
+    pid: int = answer.result["structuredContent"]["result"]
     return pid
 
 

@@ -21,8 +21,9 @@ from {{ cookiecutter.package_name }}.runtime.sdk import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from ..support.client import PROTOCOLS, rpc_request
+from ..support.client import PROTOCOLS
 from ..support.logs import LogWatch
+from ..support.rpc import initialize_request, rpc_request, send
 from ..support.servers import RunningServer
 from ..support.tools import ADD_CALL
 
@@ -32,14 +33,14 @@ SHAPES = ("content-length", "headers-only", "chunked")
 def cut_short_call(server: RunningServer, protocol: str, shape: str) -> None:
     """Handshake as the protocol does, then send a tools/call whose body never completes."""
     if protocol == "2025-06-18":
-        assert "result" in server.initialize()
-    headers, body = rpc_request("tools/call", ADD_CALL, request_id=2, protocol=protocol)
+        assert send(server.mcp_url, *initialize_request()).result
+    headers, body = rpc_request("tools/call", ADD_CALL, protocol=protocol, request_id=2)
     server.cut_short(headers, body, shape=shape)
 
 
 def assert_answers_add(server: RunningServer, protocol: str) -> None:
-    response = server.post("tools/call", ADD_CALL, protocol=protocol, request_id=3)
-    assert response["result"]["structuredContent"] == {"result": 5.0}, response
+    answer = send(server.mcp_url, *rpc_request("tools/call", ADD_CALL, protocol=protocol))
+    assert answer.result["structuredContent"] == {"result": 5.0}, answer
 
 
 @pytest.mark.parametrize("shape", SHAPES)

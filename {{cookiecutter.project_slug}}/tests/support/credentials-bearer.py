@@ -2,7 +2,7 @@
 
 One API in every bake, whatever the auth answer (``credentials-none.py`` presents nothing):
 ``conftest.py`` exports ``environment()`` for the session (so ``Settings()`` has a token),
-``processes.clean_environment`` hands it to child processes, ``client.py`` and ``sdk_client.py``
+``processes.clean_environment`` hands it to child processes, ``rpc.py`` and ``sdk_client.py``
 send ``headers()`` with every request, and the README's client examples are run with
 ``client_environment()``. Tests of authentication itself live in
 ``runtime/test_auth_bearer.py``.

@@ -2,7 +2,7 @@
 
 One API in every bake, whatever the auth answer, so that no test depends on it: ``conftest.py``
 exports ``environment()`` for the session, ``processes.clean_environment`` hands it to child
-processes, ``client.py`` and ``sdk_client.py`` send ``headers()`` with every request, and the
+processes, ``rpc.py`` and ``sdk_client.py`` send ``headers()`` with every request, and the
 README's client examples are run with ``client_environment()``. Here each is empty, and the
 suite meets the service as it is deployed: open to whoever reaches it.
 """

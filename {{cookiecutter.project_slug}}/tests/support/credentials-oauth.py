@@ -3,7 +3,7 @@
 One API in every bake, whatever the auth answer (``credentials-none.py`` presents nothing). For
 the session, ``active()`` serves a test authorization server's keys (JWKS) on a local port;
 ``conftest.py`` exports ``environment()`` (so ``Settings()`` points at that server),
-``processes.clean_environment`` hands it to child processes, ``client.py`` and ``sdk_client.py``
+``processes.clean_environment`` hands it to child processes, ``rpc.py`` and ``sdk_client.py``
 send ``headers()`` (a token minted here) with every request, and the README's client examples
 are run with ``client_environment()``. Tests of authentication itself live in
 ``runtime/test_auth_oauth.py``. No network: keys are made here, and the JWKS is served on
@@ -77,7 +77,7 @@ def jwks_app(*keys: SigningKey) -> Starlette:
 @contextmanager
 def active() -> Iterator[None]:
     """Serve the test JWKS while the block runs; ``environment()`` points at it."""
-    from .servers import serving  # here: servers imports client, which imports this module
+    from .servers import serving  # here: servers imports rpc, which imports this module
 
     with serving(jwks_app(KEY)) as server:
         _environment.update(
