@@ -30,8 +30,10 @@ PACKAGE = "my_mcp_server"  # the package name the default answers give
 
 def measure(line: str, version: str, workdir: Path) -> list[dict[str, Any]]:
     """Bake ``line``, install it with mcp ``version``, and run the scenarios there."""
-    # The project pinned to this mcp version, plus what its test helpers import.
-    project = bake_and_install(workdir, line, f"mcp=={version}", "httpx", "pytest")
+    # The project pinned to this mcp version, plus what its test helpers import (servers.py
+    # reaches processes.py, which reads child processes with psutil).
+    helpers = ("httpx", "pytest", "psutil")
+    project = bake_and_install(workdir, line, f"mcp=={version}", *helpers)
     python = project / ".venv" / "bin" / "python"
     command = [str(python), str(SCENARIOS_SCRIPT), PACKAGE]
     result = run(command, cwd=project, env=clean_env({"VIRTUAL_ENV": str(python.parent.parent)}))
