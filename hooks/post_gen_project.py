@@ -35,39 +35,44 @@ LINE_ONLY = {
         "src/{package}/runtime/protocol_headers.py",
         "src/{package}/runtime/subscriptions.py",
         "src/{package}/runtime/broker.py",
-        "tests/test_protocol_2026.py",
-        "tests/test_request_state.py",
-        "tests/test_subscriptions.py",
-        "tests/test_subscriptions_across_processes.py",
+        "tests/runtime/test_protocol_2026.py",
+        "tests/runtime/test_request_state.py",
+        "tests/runtime/test_subscriptions.py",
+        "tests/runtime/test_subscriptions_across_processes.py",
         "tests/support/asking.py",
         "tests/support/broker.py",
         "tests/support/listeners.py",
     ],
-    "1.x": ["tests/test_protocol_2026_refused.py"],
+    "1.x": ["tests/runtime/test_protocol_2026_refused.py"],
 }
 
 
 def choose_sdk_line(project: Path, package: str, line: str) -> None:
     """Keep the chosen line's SDK seams and files; drop the other line's.
 
-    The seams are ``runtime/sdk.py`` and the tests' ``support/sdk_client.py``.
+    The seams are ``runtime/sdk.py``, the tests' ``support/sdk_client.py`` and the suite's tools
+    only one line serves (``support/line_tools.py``); the team's ``tests/test_tools.py`` tests
+    the examples of the line's ``tools.py``.
     """
     choose_variant(project / "src" / package / "runtime", "sdk", line)
     choose_variant(project / "tests" / "support", "sdk_client", line)
+    choose_variant(project / "tests" / "support", "line_tools", line)
+    choose_variant(project / "tests", "test_tools", line)
     others = [path for other, paths in LINE_ONLY.items() if other != line for path in paths]
     remove_paths(project, [path.format(package=package) for path in others])
 
 
 def choose_auth(project: Path, package: str, auth: str) -> None:
-    """Keep the chosen authentication (``runtime/auth.py``); drop the others and their tests."""
+    """Keep the chosen authentication and its tests; drop the others.
+
+    The seams are ``runtime/auth.py`` and the credentials every test presents,
+    ``tests/support/credentials.py``, which every test uses whatever the answer (with none, it
+    presents nothing).
+    """
     choose_variant(project / "src" / package / "runtime", "auth", auth)
+    choose_variant(project / "tests" / "support", "credentials", auth)
     others = [choice for choice in ("bearer", "oauth") if choice != auth]
-    remove_paths(project, [f"tests/test_auth_{choice}.py" for choice in others])
-
-
-def remove_test_credentials(project: Path) -> None:
-    """Remove the credentials every test presents; without auth there are none."""
-    remove_paths(project, ["tests/support/credentials.py"])
+    remove_paths(project, [f"tests/runtime/test_auth_{choice}.py" for choice in others])
 
 
 def remove_container(project: Path) -> None:
@@ -76,8 +81,8 @@ def remove_container(project: Path) -> None:
 
 
 def remove_kubernetes(project: Path) -> None:
-    """Remove the Kubernetes manifests and their page (the nginx config in deploy/ stays)."""
-    remove_paths(project, ["deploy/k8s", "docs/kubernetes.md"])
+    """Remove the Kubernetes manifests, their page and their test (deploy/nginx.conf stays)."""
+    remove_paths(project, ["deploy/k8s", "docs/kubernetes.md", "tests/runtime/test_configmap.py"])
 
 
 # cookiecutter's built-in template abbreviations, so that `cookiecutter gh:org/template` records
@@ -226,11 +231,9 @@ def rendered_context() -> dict[str, Any]:
 def main() -> int:
     """Remove what the chosen options exclude, commit the rest, then print next steps."""
     answers = rendered_answers()
-    project, package, auth = Path.cwd(), answers["package_name"], answers["auth"]
+    project, package = Path.cwd(), answers["package_name"]
     choose_sdk_line(project, package, answers["mcp_sdk"])
-    choose_auth(project, package, auth)
-    if auth == "none":
-        remove_test_credentials(project)
+    choose_auth(project, package, answers["auth"])
     if not answers["container"]:
         remove_container(project)
     if not answers["kubernetes"]:

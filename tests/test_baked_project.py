@@ -35,7 +35,7 @@ from _support import (
     python_module,
     run,
 )
-from storm import resident_kib, storm
+from measure.storm import resident_kib, storm
 
 pytestmark = pytest.mark.slow
 

@@ -1,8 +1,8 @@
 """The benchmark script still runs, on both SDK lines, and its storm leaves the bake clean.
 
-A short run (figures are not asserted: they belong to ``tests/benchmark.py`` run on demand,
-whose latest table is in the README). What is asserted holds at any speed: every call wrk
-sent was answered with success, and the storm of cut-short requests left the bake with no
+A short run (figures are not asserted: they belong to ``tests/measure/benchmark.py`` run on
+demand, whose latest table is in the README). What is asserted holds at any speed: every call
+wrk sent was answered with success, and the storm of cut-short requests left the bake with no
 ERROR line and no traceback.
 """
 
@@ -19,7 +19,7 @@ from _support import TEMPLATE_DIR, clean_env, run, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("benchmark")]
 
-SCRIPT = Path(__file__).resolve().parent / "benchmark.py"
+SCRIPT = Path(__file__).resolve().parent / "measure" / "benchmark.py"
 ROW = re.compile(r"^\| (2\.x|1\.x) \(mcp [\d.]+\) \| (.+) \|$", re.MULTILINE)
 
 

@@ -42,7 +42,7 @@ NPM_PACKAGES = {
 NPM_CACHE = Path(
     os.environ.get("MCP_TEMPLATE_NPM_CACHE", Path.home() / ".cache" / "mcp-template-npm")
 )
-TS_CLIENT = Path(__file__).with_name("ts_client.mjs")
+TS_CLIENT = Path(__file__).parent / "peers" / "ts_client.mjs"
 TOKEN = "template-tests-token-0123456789abcdef"
 DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+/mcp)")
@@ -98,7 +98,7 @@ CONFORMANCE_STATELESS = {
 PASSING_ANYWAY = {"2.x": (), "1.x": ("tools-call-elicitation",)}
 # Pending in the suite (not in its active set, so not run).
 CONFORMANCE_PENDING = ("json-schema-2020-12", "server-sse-polling")
-CONFORMANCE_SERVER = Path(__file__).with_name("conformance_server.py")
+CONFORMANCE_SERVER = Path(__file__).parent / "peers" / "conformance_server.py"
 
 
 def missing_tool(reason: str) -> None:

@@ -287,7 +287,10 @@ def test_rendered_pre_gen_hook_exits_0_silently_for_valid_answers(tmp_path: Path
 
 
 RUNTIME = "src/my_mcp_server/runtime"
-AUTH_TESTS = {"bearer": "tests/test_auth_bearer.py", "oauth": "tests/test_auth_oauth.py"}
+AUTH_TESTS = {
+    "bearer": "tests/runtime/test_auth_bearer.py",
+    "oauth": "tests/runtime/test_auth_oauth.py",
+}
 
 
 @pytest.mark.parametrize("sdk", ["2.x", "1.x"])
@@ -299,26 +302,36 @@ def test_main_keeps_only_the_chosen_variants(
 
     Each line also keeps only its own MCP 2026-07-28 files: 2.x's header check, its
     subscriptions/listen machinery and their tests, or 1.x's tests of how it refuses that
-    revision.
+    revision. The tests' seams are chosen the same way, so no test file holds a conditional:
+    the SDK client, the suite's line-only tools, the team's example tests, and the credentials
+    every test presents (with auth none, a module that presents nothing).
     """
-    variants = [f"{RUNTIME}/sdk-{line}.py" for line in ("2.x", "1.x")]
-    variants += [f"{RUNTIME}/auth-{choice}.py" for choice in ("none", "bearer", "oauth")]
-    variants += [f"tests/support/sdk_client-{line}.py" for line in ("2.x", "1.x")]
+    lines, auths = ("2.x", "1.x"), ("none", "bearer", "oauth")
+    variants = [f"{RUNTIME}/sdk-{line}.py" for line in lines]
+    variants += [f"{RUNTIME}/auth-{choice}.py" for choice in auths]
+    # The tests' seams: each is one module in the bake, from the chosen answer's variant.
+    seams = {
+        "tests/support/sdk_client": lines,
+        "tests/support/line_tools": lines,
+        "tests/test_tools": lines,
+        "tests/support/credentials": auths,
+    }
+    variants += [f"{seam}-{choice}.py" for seam, choices in seams.items() for choice in choices]
     line_only = {
         "2.x": [
             f"{RUNTIME}/protocol_headers.py",
             f"{RUNTIME}/subscriptions.py",
             f"{RUNTIME}/broker.py",
-            "tests/test_protocol_2026.py",
-            "tests/test_subscriptions.py",
-            "tests/test_subscriptions_across_processes.py",
+            "tests/runtime/test_protocol_2026.py",
+            "tests/runtime/test_subscriptions.py",
+            "tests/runtime/test_subscriptions_across_processes.py",
             "tests/support/broker.py",
             "tests/support/listeners.py",
         ],
-        "1.x": ["tests/test_protocol_2026_refused.py"],
+        "1.x": ["tests/runtime/test_protocol_2026_refused.py"],
     }
     variants += [path for paths in line_only.values() for path in paths]
-    for path in [*variants, *AUTH_TESTS.values(), "tests/support/credentials.py"]:
+    for path in [*variants, *AUTH_TESTS.values()]:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(f"# {Path(path).name}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -333,17 +346,18 @@ def test_main_keeps_only_the_chosen_variants(
     assert (tmp_path / RUNTIME / "sdk.py").read_text("utf-8") == f"# sdk-{sdk}.py\n"
     assert (tmp_path / RUNTIME / "auth.py").read_text("utf-8") == f"# auth-{auth}.py\n"
     support = sorted(path.name for path in (tmp_path / "tests/support").iterdir())
-    expected = ["sdk_client.py"] + (["broker.py", "listeners.py"] if sdk == "2.x" else [])
-    expected += ["credentials.py"] if auth != "none" else []
+    expected = ["credentials.py", "line_tools.py", "sdk_client.py"]
+    expected += ["broker.py", "listeners.py"] if sdk == "2.x" else []
     assert support == sorted(expected)
-    client = (tmp_path / "tests/support/sdk_client.py").read_text("utf-8")
-    assert client == f"# sdk_client-{sdk}.py\n"
+    for seam, choices in seams.items():
+        chosen = auth if choices == auths else sdk
+        kept = (tmp_path / f"{seam}.py").read_text("utf-8")
+        assert kept == f"# {Path(seam).name}-{chosen}.py\n", seam
     for line, paths in line_only.items():
         for path in paths:
             assert (tmp_path / path).exists() == (line == sdk), path
     for option, test in AUTH_TESTS.items():
         assert (tmp_path / test).exists() == (option == auth), option
-    assert (tmp_path / "tests/support/credentials.py").exists() == (auth != "none")
 
 
 def test_remove_paths_is_idempotent(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ import pytest
 
 from _support import Bake, clean_env, expect_success, python_module, run, unavailable
 
-ASKING_CLIENT = Path(__file__).with_name("asking_client.py")
+ASKING_CLIENT = Path(__file__).parent / "peers" / "asking_client.py"
 # How often the example that asks the user is called per setup: without a shared key, 4 of 40
 # calls succeeded over --workers 2 and none across two replicas.
 ASKING_CALLS = 40

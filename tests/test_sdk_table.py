@@ -18,7 +18,7 @@ from _support import SDK_MATRIX, TEMPLATE_DIR, expect_success, run
 
 pytestmark = pytest.mark.slow
 
-REGENERATE = ".venv/bin/python tests/sdk_table.py"
+REGENERATE = ".venv/bin/python tests/measure/sdk_table.py"
 SCENARIOS = 8
 
 
@@ -34,7 +34,7 @@ def _rows(text: str) -> dict[tuple[str, str], list[str]]:
 
 def test_sdk_table_matches_the_readme_and_the_guard_never_logs_an_error() -> None:
     """Every version and scenario of the matrix is in the README, guarded columns as measured."""
-    result = run([sys.executable, "tests/sdk_table.py"], cwd=TEMPLATE_DIR)
+    result = run([sys.executable, "tests/measure/sdk_table.py"], cwd=TEMPLATE_DIR)
     expect_success(result)  # exits 1 if a guarded cell logged an ERROR or a traceback
     measured = _rows(result.output)
     assert len(measured) == len(SDK_MATRIX) * SCENARIOS, result.describe()

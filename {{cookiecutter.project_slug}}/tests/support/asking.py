@@ -4,7 +4,7 @@ A tool that asks the user (``Resolve``/``Elicit``) answers a MCP 2026-07-28 call
 questions and a sealed ``requestState`` instead of a result; the client asks its user, then
 sends the same call again with the answers and that state, and gets the result. ``User``
 answers for the SDK's client (its ``elicitation_callback``); ``call_answering`` plays both
-rounds as raw HTTP, each request on a connection of its own (``client.HTTP``), as they arrive
+rounds as raw HTTP, each request on a connection of its own (``rpc.send``), as they arrive
 in real life: a person takes longer to answer than a kept-alive connection stays open.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from mcp.client import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from .client import STATELESS_PROTOCOL, parse_rpc_response, post_rpc, rpc_answer
+from .rpc import STATELESS_PROTOCOL, Answer, rpc_request, send
 
 # What a client declares in each 2026-07-28 request's _meta when it can ask its user.
 CAN_ASK: dict[str, Any] = {
@@ -56,38 +56,26 @@ def cancelling() -> User:
     return User(ElicitResult(action="cancel"))
 
 
-@dataclass(frozen=True)
-class Round:
-    """One round's HTTP status and JSON-RPC response."""
-
-    status: int
-    response: dict[str, Any]
-
-    @property
-    def result(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.response["result"]
-        return result
-
-    @property
-    def outcome(self) -> Any:
-        """The tool's structured result, or the error that came instead, in a few words."""
-        if "error" in self.response:
-            error = self.response["error"]
-            return f"HTTP {self.status}, error {error['code']}: {error['message']}"
-        return self.result.get("structuredContent", self.result)
+def outcome(answer: Answer) -> Any:
+    """The tool's structured result, or the error that came instead, in a few words."""
+    if "error" in answer.message:
+        error = answer.message["error"]
+        return f"HTTP {answer.status}, error {error['code']}: {error['message']}"
+    return answer.result.get("structuredContent", answer.result)
 
 
 def first_round(url: str, call: dict[str, Any]) -> dict[str, Any]:
     """Send ``call`` (``tools/call`` params); the tool's questions, with the state to send back."""
-    answer = rpc_answer(post_rpc(url, "tools/call", {**call, "_meta": CAN_ASK}, STATELESS_PROTOCOL))
-    result: dict[str, Any] = answer["result"]
+    params = {**call, "_meta": CAN_ASK}
+    answer = send(url, *rpc_request("tools/call", params, protocol=STATELESS_PROTOCOL))
+    result: dict[str, Any] = answer.result
     assert result.get("resultType") == "input_required", answer
     return result
 
 
 def answer_round(
     url: str, call: dict[str, Any], asked: dict[str, Any], content: dict[str, Any]
-) -> Round:
+) -> Answer:
     """Send ``call`` again with ``content`` accepted for every question ``asked``, and the state."""
     answers = {key: {"action": "accept", "content": content} for key in asked["inputRequests"]}
     params = {
@@ -96,11 +84,9 @@ def answer_round(
         "requestState": asked["requestState"],
         "_meta": CAN_ASK,
     }
-    response = post_rpc(url, "tools/call", params, STATELESS_PROTOCOL)
-    content_type = response.headers.get("content-type", "")
-    return Round(response.status_code, parse_rpc_response(content_type, response.text))
+    return send(url, *rpc_request("tools/call", params, protocol=STATELESS_PROTOCOL))
 
 
-def call_answering(url: str, call: dict[str, Any], content: dict[str, Any]) -> Round:
+def call_answering(url: str, call: dict[str, Any], content: dict[str, Any]) -> Answer:
     """Both rounds of ``call``, the user accepting with ``content``; the second round's answer."""
     return answer_round(url, call, first_round(url, call), content)

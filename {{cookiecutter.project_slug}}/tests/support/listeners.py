@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import httpx
 
-from .client import STATELESS_PROTOCOL, parse_rpc_response, rpc_request
+from .rpc import STATELESS_PROTOCOL, Answer, answer_of, rpc_request
 
 LISTEN = "subscriptions/listen"
 ACKNOWLEDGED = "notifications/subscriptions/acknowledged"
@@ -84,7 +84,7 @@ async def listening(url: str, uris: Sequence[str], *, request_id: int = 1) -> As
     """A listen stream on ``url`` for updates of ``uris``, once its first frame (the
     acknowledgement, or an error) has arrived; closed by the client when the block ends."""
     params = {"notifications": {"resourceSubscriptions": list(uris)}}
-    headers, body = rpc_request(LISTEN, params, request_id=request_id, protocol=STATELESS_PROTOCOL)
+    headers, body = rpc_request(LISTEN, params, protocol=STATELESS_PROTOCOL, request_id=request_id)
     listen = Listen()
 
     async def read(client: httpx.AsyncClient) -> None:
@@ -109,9 +109,8 @@ async def listening(url: str, uris: Sequence[str], *, request_id: int = 1) -> As
         tasks.cancel_scope.cancel()
 
 
-async def call(url: str, method: str, params: dict[str, Any], *, request_id: int = 2) -> Any:
-    """One 2026-07-28 request; its JSON-RPC answer (from plain JSON or the SSE stream)."""
-    headers, body = rpc_request(method, params, request_id=request_id, protocol=STATELESS_PROTOCOL)
+async def call(url: str, method: str, params: dict[str, Any], *, request_id: int = 2) -> Answer:
+    """One 2026-07-28 request, sent without blocking the streams a test holds open meanwhile."""
+    headers, body = rpc_request(method, params, protocol=STATELESS_PROTOCOL, request_id=request_id)
     async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.post(url, headers=headers, content=body)
-    return parse_rpc_response(response.headers.get("content-type", ""), response.text)
+        return answer_of(await client.post(url, headers=headers, content=body))

@@ -9,12 +9,14 @@ from collections.abc import Callable
 
 import pytest
 
+import {{ cookiecutter.package_name }} as package
+
 # One formatted log record, as the service writes every stderr line.
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: \S"
 )
-GUARD_LOGGER = "{{ cookiecutter.package_name }}.runtime.http.guard"
-ACCESS_LOGGER = "{{ cookiecutter.package_name }}.runtime.http.access"
+GUARD_LOGGER = f"{package.__name__}.runtime.http.guard"
+ACCESS_LOGGER = f"{package.__name__}.runtime.http.access"
 
 
 class LogWatch:

@@ -8,7 +8,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from . import rawhttp
-from .client import PROTOCOLS, post_rpc, rpc_request
+from .client import PROTOCOLS
+from .rpc import rpc_request, send
 from .tools import FAILING, QUICK, add_call, fail_call
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -31,13 +32,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 def traffic(base_url: str) -> None:
     """Three quick calls, an expected tool failure, a 415 and a client gone mid-body."""
-    mcp_url = f"{base_url}/mcp"
-    for _ in range(3):
-        assert post_rpc(mcp_url, "tools/call", add_call(), PROTOCOLS[0]).status_code == 200
-    assert post_rpc(mcp_url, "tools/call", fail_call("expected"), PROTOCOLS[0]).status_code == 200
-    headers, body = rpc_request("tools/list", {}, request_id=1, protocol=PROTOCOLS[0])
-    refused = httpx.post(mcp_url, headers={**headers, "content-type": "text/plain"}, content=body)
-    assert refused.status_code == 415
+    mcp_url, protocol = f"{base_url}/mcp", PROTOCOLS[0]
+    for call in (add_call(), add_call(), add_call(), fail_call("expected")):
+        assert send(mcp_url, *rpc_request("tools/call", call, protocol=protocol)).status == 200
+    headers, body = rpc_request("tools/list", {}, protocol=protocol)
+    assert send(mcp_url, {**headers, "content-type": "text/plain"}, body).status == 415
     port = int(base_url.rsplit(":", 1)[1])
     rawhttp.truncated(port, headers, body, shape="content-length")
 

@@ -14,17 +14,16 @@ from typing import IO
 
 import psutil
 
+import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }} import SERVER_NAME
 from {{ cookiecutter.package_name }}.runtime.settings import ENV_PREFIX
-{% if cookiecutter.auth != "none" %}
 
 from . import credentials
-{% endif %}
 
 STARTUP_TIMEOUT = 30.0
 EXIT_TIMEOUT = 10.0
 
-PACKAGE = "{{ cookiecutter.package_name }}"
+PACKAGE = package.__name__
 MODULE = (sys.executable, "-m", PACKAGE)
 CONSOLE_SCRIPT = Path(sys.executable).with_name(SERVER_NAME)
 UVICORN = (sys.executable, "-m", "uvicorn", f"{PACKAGE}.app:app")
@@ -57,13 +56,18 @@ def clean_environment(**settings: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)}
     inherited = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
     env["PYTHONPATH"] = os.pathsep.join([*SUITE_TOOLS_PATH, *inherited])
-{% if cookiecutter.auth != "none" %}
-    # The service refuses to start without its auth settings; tests that need them unset
-    # pass an empty value or remove them.
+    # The service refuses to start without the settings that check its clients, if it has any;
+    # tests that need them unset pass an empty value or use ``without_credentials``.
     settings = {**credentials.environment(), **settings}
-{% endif %}
     env.update({ENV_PREFIX + name: value for name, value in settings.items()})
     return env
+
+
+def without_credentials(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without the settings that check clients (``credentials.environment()``): what a
+    service that serves no HTTP clients starts with."""
+    names = {ENV_PREFIX + name for name in credentials.environment()}
+    return {name: value for name, value in env.items() if name not in names}
 
 
 class Process:

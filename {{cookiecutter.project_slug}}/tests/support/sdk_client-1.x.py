@@ -13,9 +13,7 @@ from typing import Any, TextIO
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
-{% if cookiecutter.auth != "none" %}
 from mcp.shared._httpx_utils import create_mcp_http_client
-{% endif %}
 from mcp.shared.exceptions import McpError
 from mcp.shared.memory import create_connected_server_and_client_session
 from mcp.types import CallToolResult, ReadResourceResult
@@ -23,9 +21,7 @@ from pydantic import AnyUrl
 
 from {{ cookiecutter.package_name }}.runtime.sdk import Server
 
-{% if cookiecutter.auth != "none" %}
 from . import credentials
-{% endif %}
 from .processes import NEUTRAL_CWD
 
 # What the SDK's client raises for a JSON-RPC error; its ``error`` has the code and message.
@@ -51,20 +47,14 @@ async def in_memory(server: Server) -> AsyncIterator[Session]:
 
 @asynccontextmanager
 async def over_http(url: str) -> AsyncIterator[Session]:
-    """A client speaking streamable HTTP to ``url``, the way a real MCP client does."""
-{% if cookiecutter.auth != "none" %}
+    """A client speaking streamable HTTP to ``url``, the way a real MCP client does, with the
+    credentials every test presents."""
     http_client = create_mcp_http_client(headers=credentials.headers())
     async with (
         http_client,
         streamable_http_client(url, http_client=http_client) as (read, write, _),
         ClientSession(read, write) as session,
     ):
-{% else %}
-    async with (
-        streamable_http_client(url) as (read, write, _),
-        ClientSession(read, write) as session,
-    ):
-{% endif %}
         await session.initialize()
         yield session
 

@@ -14,18 +14,14 @@ from typing import Any, TextIO
 from mcp import Client, StdioServerParameters
 from mcp.client.session import ElicitationFnT
 from mcp.client.stdio import stdio_client
-{% if cookiecutter.auth != "none" %}
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-{% endif %}
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ReadResourceResult
 
 from {{ cookiecutter.package_name }}.runtime.sdk import Server
 
-{% if cookiecutter.auth != "none" %}
 from . import credentials
-{% endif %}
 from .processes import NEUTRAL_CWD
 
 # What the SDK's client raises for a JSON-RPC error; its ``error`` has the code and message.
@@ -54,16 +50,12 @@ async def in_memory(server: Server, user: ElicitationFnT | None = None) -> Async
 
 @asynccontextmanager
 async def over_http(url: str, user: ElicitationFnT | None = None) -> AsyncIterator[Session]:
-    """A client speaking streamable HTTP to ``url``, the way a real MCP client does."""
-{% if cookiecutter.auth != "none" %}
+    """A client speaking streamable HTTP to ``url``, the way a real MCP client does, with the
+    credentials every test presents."""
     http_client = create_mcp_http_client(headers=credentials.headers())
     transport = streamable_http_client(url, http_client=http_client)
     async with http_client, Client(transport, elicitation_callback=user) as client:
         yield client
-{% else %}
-    async with Client(url, elicitation_callback=user) as client:
-        yield client
-{% endif %}
 
 
 @asynccontextmanager

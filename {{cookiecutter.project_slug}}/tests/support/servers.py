@@ -14,15 +14,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from . import rawhttp
-from .client import (
-    HTTP,
-    PROTOCOLS,
-    initialize_request,
-    parse_rpc_response,
-    post_rpc,
-    rpc_answer,
-    rpc_request,
-)
+from .client import PROTOCOLS
+from .rpc import HTTP, rpc_request, send
 from .tools import ADD_CALL, SUITE_TOOLS
 
 T = TypeVar("T")
@@ -154,21 +147,6 @@ class RunningServer:
         if self.thread.is_alive():
             raise RuntimeError("the test server did not stop within 15 seconds")
 
-    def post(
-        self, method: str, params: dict[str, Any], *, protocol: str, request_id: int = 1
-    ) -> Any:
-        """One JSON-RPC request over HTTP; returns the JSON-RPC response (JSON or SSE answer)."""
-        headers, body = rpc_request(method, params, request_id=request_id, protocol=protocol)
-        response = HTTP.post(self.mcp_url, headers=headers, content=body)
-        response.raise_for_status()
-        return parse_rpc_response(response.headers.get("content-type", ""), response.text)
-
-    def initialize(self) -> Any:
-        headers, body = initialize_request()
-        response = HTTP.post(self.mcp_url, headers=headers, content=body)
-        response.raise_for_status()
-        return parse_rpc_response(response.headers.get("content-type", ""), response.text)
-
 
 def _other_tasks() -> set[asyncio.Task[Any]]:
     """The running loop's tasks, but the one asking."""
@@ -191,7 +169,7 @@ def assert_serves_mcp(base_url: str) -> None:
     assert health.status_code == 200
     assert health.json() == {"status": "ok"}
     for protocol in PROTOCOLS:
-        listed = rpc_answer(post_rpc(f"{base_url}/mcp", "tools/list", {}, protocol))
-        assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
-        called = rpc_answer(post_rpc(f"{base_url}/mcp", "tools/call", ADD_CALL, protocol))
-        assert called["result"]["structuredContent"] == {"result": 5.0}, called
+        listed = send(f"{base_url}/mcp", *rpc_request("tools/list", {}, protocol=protocol))
+        assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed.result["tools"]}
+        called = send(f"{base_url}/mcp", *rpc_request("tools/call", ADD_CALL, protocol=protocol))
+        assert called.result["structuredContent"] == {"result": 5.0}, called

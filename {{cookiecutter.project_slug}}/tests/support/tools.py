@@ -3,46 +3,27 @@
 The request-path tests (guard, limits, protocol, shutdown, CLI, ...) need a quick tool and a
 slow tool with progress. They use these, which every server the tests start carries beside the
 team's (the runtime's ``EXTRA_REGISTRIES``): in this process through ``installed()`` (a fixture
-in ``conftest.py``), in the processes the tests start through ``site/sitecustomize.py``
+in ``runtime/conftest.py``), in the processes the tests start through ``site/sitecustomize.py``
 (``processes.clean_environment`` puts it on ``PYTHONPATH``). Nothing of the team's is replaced:
 ``tools.py`` is free to change, and only its own tests (``tests/test_tools.py``) name its tools.
-{% if cookiecutter.mcp_sdk == "2.x" %}
-
-The tests of calls that ask the user (``test_request_state.py``) need a tool that asks: the
-greeting tool asks for a name first, which takes a MCP 2026-07-28 call two rounds.
-{% endif %}
+The tools only one SDK line can serve are in ``line_tools.py``, installed with these.
 """
 
 from __future__ import annotations
 
-{% if cookiecutter.mcp_sdk == "2.x" %}
-import os
-from collections.abc import Iterator, Sequence
-{% else %}
 from collections.abc import Iterator
-{% endif %}
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 import anyio
-{% if cookiecutter.mcp_sdk == "2.x" %}
-from pydantic import BaseModel, Field
-{% else %}
 from pydantic import Field
-{% endif %}
 
 from {{ cookiecutter.package_name }}.runtime.registry import (
     EXTRA_REGISTRIES,
     Registry,
 )
 from {{ cookiecutter.package_name }}.runtime.sdk import (
-{% if cookiecutter.mcp_sdk == "2.x" %}
-    Elicit,
-{% endif %}
     NotFound,
-{% if cookiecutter.mcp_sdk == "2.x" %}
-    Resolve,
-{% endif %}
     ResourceError,
     ToolContext,
     ToolError,
@@ -51,15 +32,12 @@ from {{ cookiecutter.package_name }}.runtime.sdk import (
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tools import register_tools
 
+from .line_tools import LINE_TOOLS, line_suite
+
 QUICK = "suite_add"
 SLOW = "suite_wait"
 FAILING = "suite_fail"
-{% if cookiecutter.mcp_sdk == "2.x" %}
-PUBLISHER = "suite_publish"
-SUITE_TOOLS = (QUICK, SLOW, FAILING, PUBLISHER)
-{% else %}
-SUITE_TOOLS = (QUICK, SLOW, FAILING)
-{% endif %}
+SUITE_TOOLS = (QUICK, SLOW, FAILING, *LINE_TOOLS)
 # What the failing tool says: to the client when the failure is expected, only to the log when
 # it is a bug.
 EXPECTED_FAILURE = "no such city: Atlantis"
@@ -72,11 +50,6 @@ PROMPT = "suite_prompt"
 MISSING = "no such item: Atlantis"
 UNAVAILABLE = "the item store is down"
 Failure = Literal["missing", "unavailable", "bug"]
-{% if cookiecutter.mcp_sdk == "2.x" %}
-# The tool that asks the user for a name before it answers: a call in two rounds.
-ASKING = "suite_greet"
-NAME_QUESTION = "What is your name?"
-{% endif %}
 
 suite = Registry()
 
@@ -141,50 +114,6 @@ def suite_prompt(topic: str, times: int = 1, kind: str = "none") -> str:
     return " ".join([f"Tell me about {topic}."] * times)
 
 
-{% if cookiecutter.mcp_sdk == "2.x" %}
-@suite.tool(name=PUBLISHER)
-async def suite_publish(uris: list[str], ctx: ToolContext) -> int:
-    """Publish an update of each resource in ``uris``, in order, to ``subscriptions/listen``.
-
-    Answers the id of the process that published them, so a test knows which one did.
-    """
-    for uri in uris:
-        await ctx.notify_resource_updated(uri)
-    return os.getpid()
-
-
-def publish_call(uris: Sequence[str]) -> dict[str, Any]:
-    """The ``tools/call`` params for the publishing tool."""
-    return {"name": PUBLISHER, "arguments": {"uris": list(uris)}}
-
-
-class Name(BaseModel):
-    """What the asking tool asks the user for."""
-
-    name: str = Field(min_length=1, description="Your name.")
-
-
-def ask_for_a_name() -> Elicit[Name]:
-    return Elicit(NAME_QUESTION, Name)
-
-
-@suite.tool(name=ASKING)
-async def suite_greet(name: Annotated[Name, Resolve(ask_for_a_name)]) -> str:
-    """Greet the user by the name they give when asked (MCP 2026-07-28: in two rounds)."""
-    return greeting(name.name)
-
-
-def greet_call() -> dict[str, Any]:
-    """The ``tools/call`` params for the asking tool; see ``greeting`` for its answer."""
-    return {"name": ASKING, "arguments": {}}
-
-
-def greeting(name: str) -> str:
-    """What the asking tool answers, once the user has given ``name``."""
-    return f"hello, {name}"
-
-
-{% endif %}
 def fail_call(kind: Literal["expected", "bug"]) -> dict[str, Any]:
     """The ``tools/call`` params for the failing tool."""
     return {"name": FAILING, "arguments": {"kind": kind}}
@@ -208,10 +137,15 @@ def waited_text(seconds: float, steps: int) -> str:
 ADD_CALL = add_call()
 
 
+# Every registry of the suite's tools: these, and the line's own.
+REGISTRIES = (suite, line_suite)
+
+
 def install() -> None:
     """Make every server this process serves from now on carry the suite's tools."""
-    if suite not in EXTRA_REGISTRIES:
-        EXTRA_REGISTRIES.append(suite)
+    for registry in REGISTRIES:
+        if registry not in EXTRA_REGISTRIES:
+            EXTRA_REGISTRIES.append(registry)
 
 
 @contextmanager
@@ -221,7 +155,8 @@ def installed() -> Iterator[None]:
         install()
         yield
     finally:
-        EXTRA_REGISTRIES.remove(suite)
+        for registry in REGISTRIES:
+            EXTRA_REGISTRIES.remove(registry)
 
 
 async def team_tool_names() -> list[str]:
