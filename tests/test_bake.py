@@ -493,14 +493,13 @@ def test_files_the_docs_name_exist(baked: Baked) -> None:
     assert missing == [], "the docs name files this bake lacks:\n" + "\n".join(missing)
 
 
-def _layout(text: str, heading: str | None = "## Layout") -> list[str]:
+def _layout(text: str, heading: str = "## Layout") -> list[str]:
     """Return the paths a Layout block lists, as paths in the project.
 
     An unindented entry ending in ``/`` opens a directory whose entries follow, indented by two;
     an indented entry ending in ``/`` opens a subdirectory, its entries indented two more.
     """
-    section = _section(text, heading) if heading else text
-    (block,) = re.findall(r"^```\n(.*?)^```$", section, re.DOTALL | re.M)
+    (block,) = re.findall(r"^```\n(.*?)^```$", _section(text, heading), re.DOTALL | re.M)
     paths: list[str] = []
     directories: list[str] = []  # the directory open at each depth
     for line in block.splitlines():
@@ -525,7 +524,7 @@ def test_the_layout_lists_every_module_and_only_what_exists(baked: Baked) -> Non
     ``__init__.py`` only makes it a package, so its directory is enough.
     """
     listed = _layout((baked.path / "README.md").read_text("utf-8"))
-    listed += _layout((baked.path / "docs" / "runtime.md").read_text("utf-8"), heading=None)
+    listed += _layout((baked.path / "docs" / "runtime.md").read_text("utf-8"), "## Modules")
     missing = sorted(name for name in listed if not _exists(baked.path, name))
     assert missing == [], f"Layout lists what this bake lacks: {missing}"
     package = baked.path / "src" / baked.case.package
