@@ -51,6 +51,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -669,6 +670,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16, help="wrk's open connections")
     parser.add_argument("--storm", type=int, default=2000, help="requests cut short")
     args = parser.parse_args()
+    # Stopped by a signal, it still stops every server it started (they are in ExitStacks).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             raise SystemExit(f"benchmark.py needs {tool}: apt-get install wrk util-linux")
