@@ -133,7 +133,8 @@ def measure(package: str, scenario: Scenario, guarded: bool) -> dict[str, Any]:
     if guarded:
         app = app_module.create_app(settings)
     else:
-        app = sdk.create_http_app(app_module.create_server(settings), settings)
+        server = app_module.create_server(settings)
+        app = sdk.create_http_app(server, settings, json_response=scenario.json_response).app
     recorder = Recorder()
     root = logging.getLogger()
     root.addHandler(recorder)

@@ -14,10 +14,22 @@ from pathlib import Path
 import pytest
 from starlette.types import ASGIApp
 
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.runtime.settings import JsonResponse
+from {{ cookiecutter.package_name }}.settings import Settings
+
 from ..support.logs import LogWatch
 from ..support.processes import NEUTRAL_CWD, Process, clean_environment
 from ..support.servers import RunningServer, serving
 from ..support.tools import installed
+
+# JSON_RESPONSE's values: the default, which answers with JSON or a stream as each request
+# needs, and each kind forced. The request path keeps its guarantees for all three.
+ANSWER_MODES = [
+    pytest.param("auto", id="auto"),
+    pytest.param(True, id="json"),
+    pytest.param(False, id="sse"),
+]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -61,3 +73,17 @@ def launch() -> Iterator[Callable[..., Process]]:
     finally:
         for process in started:
             process.stop()
+
+
+@pytest.fixture(params=ANSWER_MODES)
+def answer_mode(request: pytest.FixtureRequest) -> JsonResponse:
+    """Each value of JSON_RESPONSE in turn, for a test that builds its own app."""
+    mode: JsonResponse = request.param
+    return mode
+
+
+@pytest.fixture(scope="module", params=ANSWER_MODES)
+def server_in_each_mode(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """The service with each value of JSON_RESPONSE in turn, shared by a module's tests."""
+    with serving(create_app(Settings(json_response=request.param))) as running:
+        yield running

@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.runtime.settings import JsonResponse
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..support import rawhttp
@@ -36,7 +37,7 @@ class Probe:
 
 
 def server_with_probe(
-    serve: Callable[..., RunningServer], *, json_response: bool
+    serve: Callable[..., RunningServer], *, json_response: JsonResponse
 ) -> tuple[RunningServer, Probe]:
     """The service plus a tool that runs until the test releases it, then records that its
     work completed."""
@@ -54,13 +55,21 @@ def server_with_probe(
     return serve(app), probe
 
 
-@pytest.mark.parametrize("json_response", [False, True], ids=["sse", "json"])
+@pytest.mark.parametrize("progress", [False, True], ids=["no-progress", "progress"])
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_tool_runs_to_completion_when_client_leaves_while_it_runs(
-    serve: Callable[..., RunningServer], logs: LogWatch, protocol: str, json_response: bool
+    serve: Callable[..., RunningServer],
+    logs: LogWatch,
+    protocol: str,
+    answer_mode: JsonResponse,
+    progress: bool,
 ) -> None:
-    server, probe = server_with_probe(serve, json_response=json_response)
-    params = {"name": "side_effect", "arguments": {}}
+    """Whichever kind of answer the call was getting: JSON, or a stream as it asked for
+    progress (the tool sends none, so the client leaves before anything was sent)."""
+    server, probe = server_with_probe(serve, json_response=answer_mode)
+    params: dict[str, object] = {"name": "side_effect", "arguments": {}}
+    if progress:
+        params["_meta"] = {"progressToken": "p"}
     headers, body = rpc_request("tools/call", params, request_id=7, protocol=protocol)
     headers["content-length"] = str(len(body))
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:

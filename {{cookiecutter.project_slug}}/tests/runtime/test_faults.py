@@ -10,29 +10,23 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.runtime.settings import JsonResponse
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..support import credentials, rawhttp
 from ..support.client import PROTOCOLS
 from ..support.logs import GUARD_LOGGER, LogWatch
 from ..support.rpc import rpc_request, send
-from ..support.servers import RunningServer, serving
+from ..support.servers import RunningServer
 from ..support.tools import add_call
 
 ADD = add_call(20, 22)
-
-
-@pytest.fixture(scope="module")
-def json_server() -> Iterator[RunningServer]:
-    """The service answering with plain JSON, shared by the module's tests."""
-    with serving(create_app(Settings(json_response=True))) as running:
-        yield running
 
 
 def assert_still_serving(server: RunningServer) -> None:
@@ -53,50 +47,58 @@ def settle(server: RunningServer, logs: LogWatch) -> None:
 
 @pytest.mark.parametrize("cut_at", [1, 20, 60], ids=["request-line", "mid-headers", "no-blank"])
 def test_connection_cut_before_the_headers_are_complete_reaches_nobody(
-    json_server: RunningServer, logs: LogWatch, cut_at: int
+    server_in_each_mode: RunningServer, logs: LogWatch, cut_at: int
 ) -> None:
     """No request reached the service: nothing to warn about (load balancers' TCP probes do
     this all day); the server keeps answering."""
     headers, body = rpc_request("tools/call", ADD, protocol=PROTOCOLS[0])
-    head = rawhttp.request_head(json_server.port, {**headers, "content-length": str(len(body))})
-    json_server.send_and_close(head[:cut_at])
-    assert_still_serving(json_server)
-    settle(json_server, logs)
+    head = rawhttp.request_head(
+        server_in_each_mode.port, {**headers, "content-length": str(len(body))}
+    )
+    server_in_each_mode.send_and_close(head[:cut_at])
+    assert_still_serving(server_in_each_mode)
+    settle(server_in_each_mode, logs)
     assert logs.guard_warnings() == []
 
 
 @pytest.mark.parametrize("shape", ["content-length", "headers-only", "chunked"])
 def test_body_cut_short_on_a_kept_alive_connection(
-    json_server: RunningServer, logs: LogWatch, shape: str
+    server_in_each_mode: RunningServer, logs: LogWatch, shape: str
 ) -> None:
     protocol = PROTOCOLS[-1]
     headers, body = rpc_request("tools/call", ADD, protocol=protocol)
-    first = rawhttp.request_head(json_server.port, {**headers, "content-length": str(len(body))})
-    with socket.create_connection(("127.0.0.1", json_server.port), timeout=10) as sock:
+    first = rawhttp.request_head(
+        server_in_each_mode.port, {**headers, "content-length": str(len(body))}
+    )
+    with socket.create_connection(("127.0.0.1", server_in_each_mode.port), timeout=10) as sock:
         sock.sendall(first + body)
         assert rawhttp.read_until(sock, b'"result":42.0').startswith(b"HTTP/1.1 200 ")
-        json_server.settle()  # the first request is done with
+        server_in_each_mode.settle()  # the first request is done with
         partial = body[: len(body) // 2]
         if shape == "chunked":
             second = rawhttp.request_head(
-                json_server.port, {**headers, "transfer-encoding": "chunked"}
+                server_in_each_mode.port, {**headers, "transfer-encoding": "chunked"}
             )
             second += f"{len(partial):x}\r\n".encode() + partial + b"\r\n"
         else:
-            second = rawhttp.request_head(json_server.port, {**headers, "content-length": "9999"})
+            second = rawhttp.request_head(
+                server_in_each_mode.port, {**headers, "content-length": "9999"}
+            )
             second += partial if shape == "content-length" else b""
         sock.sendall(second)
-        json_server.hang_up(sock)
-    assert_still_serving(json_server)
-    settle(json_server, logs)
+        server_in_each_mode.hang_up(sock)
+    assert_still_serving(server_in_each_mode)
+    settle(server_in_each_mode, logs)
     (warning,) = logs.guard_warnings()
     assert "before its request body was complete" in warning.getMessage()
 
 
-def test_slow_chunked_body_that_completes_is_served(json_server: RunningServer) -> None:
+def test_slow_chunked_body_that_completes_is_served(server_in_each_mode: RunningServer) -> None:
     headers, body = rpc_request("tools/call", ADD, request_id=5, protocol=PROTOCOLS[-1])
-    head = rawhttp.request_head(json_server.port, {**headers, "transfer-encoding": "chunked"})
-    with socket.create_connection(("127.0.0.1", json_server.port), timeout=10) as sock:
+    head = rawhttp.request_head(
+        server_in_each_mode.port, {**headers, "transfer-encoding": "chunked"}
+    )
+    with socket.create_connection(("127.0.0.1", server_in_each_mode.port), timeout=10) as sock:
         sock.sendall(head)
         for start in range(0, len(body), 7):
             piece = body[start : start + 7]
@@ -145,7 +147,7 @@ MALFORMED = [
     [pytest.param(*case[1:], id=case[0]) for case in MALFORMED],
 )
 def test_malformed_requests_get_the_right_status_and_no_error_log(
-    json_server: RunningServer,
+    server_in_each_mode: RunningServer,
     logs: LogWatch,
     headers: dict[str, str],
     body: bytes,
@@ -153,38 +155,64 @@ def test_malformed_requests_get_the_right_status_and_no_error_log(
     code: int | None,
 ) -> None:
     head = rawhttp.request_head(
-        json_server.port, {**headers, "content-length": str(len(body)), "connection": "close"}
+        server_in_each_mode.port,
+        {**headers, "content-length": str(len(body)), "connection": "close"},
     )
-    got_status, answer = rawhttp.exchange(json_server.port, head + body)
+    got_status, answer = rawhttp.exchange(server_in_each_mode.port, head + body)
     assert got_status == status, answer
     if code is not None:
         error = json.loads(answer)
         assert error["jsonrpc"] == "2.0"
         assert error["error"]["code"] == code, error
-    assert_still_serving(json_server)
-    settle(json_server, logs)
+    assert_still_serving(server_in_each_mode)
+    settle(server_in_each_mode, logs)
     assert logs.warnings() == [], logs.dump()
 
 
-def test_the_json_rpc_id_is_echoed_when_it_can_be_read(json_server: RunningServer) -> None:
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("progress", [False, True], ids=["no-progress", "progress"])
+def test_a_client_that_accepts_only_json_gets_406_only_where_the_answer_is_a_stream(
+    serve: Callable[..., RunningServer],
+    logs: LogWatch,
+    answer_mode: JsonResponse,
+    progress: bool,
+    protocol: str,
+) -> None:
+    """``Accept: application/json`` alone: a call answered with JSON is served; one that the
+    setting answers with a stream, because it asked for progress or always, gets 406."""
+    server = serve(create_app(Settings(json_response=answer_mode)))
+    params = {**ADD, "_meta": {"progressToken": 1}} if progress else ADD
+    headers, body = rpc_request("tools/call", params, protocol=protocol)
+    answer = send(server.mcp_url, {**headers, "accept": "application/json"}, body)
+    if answer_mode is False or (answer_mode == "auto" and progress):
+        assert answer.status == 406, answer
+    else:
+        assert answer.headers["content-type"] == "application/json", answer
+        assert answer.result["structuredContent"] == {"result": 42.0}
+    settle(server, logs)
+    assert logs.warnings() == [], logs.dump()
+
+
+def test_the_json_rpc_id_is_echoed_when_it_can_be_read(server_in_each_mode: RunningServer) -> None:
     body = b'{"jsonrpc":"1.0","id":"abc","method":"tools/list"}'
     head = rawhttp.request_head(
-        json_server.port, {**JSON_HEADERS, "content-length": str(len(body)), "connection": "close"}
+        server_in_each_mode.port,
+        {**JSON_HEADERS, "content-length": str(len(body)), "connection": "close"},
     )
-    status, answer = rawhttp.exchange(json_server.port, head + body)
+    status, answer = rawhttp.exchange(server_in_each_mode.port, head + body)
     assert (status, json.loads(answer)["id"]) == (400, "abc")
 
 
 def test_a_content_length_that_is_not_a_number_is_refused_by_the_http_server(
-    json_server: RunningServer, logs: LogWatch
+    server_in_each_mode: RunningServer, logs: LogWatch
 ) -> None:
     head = rawhttp.request_head(
-        json_server.port, {**JSON_HEADERS, "content-length": "ten", "connection": "close"}
+        server_in_each_mode.port, {**JSON_HEADERS, "content-length": "ten", "connection": "close"}
     )
-    status, _ = rawhttp.exchange(json_server.port, head + TOOLS_LIST)
+    status, _ = rawhttp.exchange(server_in_each_mode.port, head + TOOLS_LIST)
     assert status == 400
-    assert_still_serving(json_server)
-    settle(json_server, logs)
+    assert_still_serving(server_in_each_mode)
+    settle(server_in_each_mode, logs)
 
 
 @pytest.mark.parametrize(
@@ -192,20 +220,22 @@ def test_a_content_length_that_is_not_a_number_is_refused_by_the_http_server(
     [("DELETE", 405), ("PUT", 405), ("PATCH", 405), ("HEAD", 405), ("OPTIONS", 405)],
 )
 def test_methods_other_than_post_on_mcp(
-    json_server: RunningServer, logs: LogWatch, method: str, status: int
+    server_in_each_mode: RunningServer, logs: LogWatch, method: str, status: int
 ) -> None:
-    response = httpx.request(method, json_server.mcp_url, headers=JSON_HEADERS, content=b"{}")
+    response = httpx.request(
+        method, server_in_each_mode.mcp_url, headers=JSON_HEADERS, content=b"{}"
+    )
     assert response.status_code == status
-    settle(json_server, logs)
+    settle(server_in_each_mode, logs)
 
 
 # --- faults on the server side stay visible -------------------------------------------------
 
 
 def test_a_tool_that_raises_is_a_tool_error_and_one_error_log(
-    serve: Callable[..., RunningServer], logs: LogWatch
+    serve: Callable[..., RunningServer], logs: LogWatch, answer_mode: JsonResponse
 ) -> None:
-    app = create_app(Settings(json_response=True))
+    app = create_app(Settings(json_response=answer_mode))
 
     async def broken(x: int) -> int:
         """Fails, as a buggy tool does."""
@@ -228,17 +258,23 @@ def test_a_tool_that_raises_is_a_tool_error_and_one_error_log(
     assert logs.guard_warnings() == []
 
 
+@pytest.mark.parametrize("progress", [False, True], ids=["no-progress", "progress"])
 def test_an_app_fault_is_a_500_and_one_error_never_a_warning(
-    serve: Callable[..., RunningServer], logs: LogWatch
+    serve: Callable[..., RunningServer], logs: LogWatch, answer_mode: JsonResponse, progress: bool
 ) -> None:
-    app = create_app(Settings(json_response=True))
+    app = create_app(Settings(json_response=answer_mode))
 
     async def explode(scope: object, receive: object, send: object) -> None:
         raise RuntimeError("app bug")
 
-    app.state.guard.app = explode  # what a bug below the guard looks like
+    # What a bug below the guard looks like, in whichever of the SDK's apps answers the call.
+    guard = app.state.guard
+    guard.app = explode
+    if guard.json_app is not None:
+        guard.json_app = explode
     server = serve(app)
-    answer = send(server.mcp_url, *rpc_request("tools/list", {}, protocol=PROTOCOLS[0]))
+    params = {**ADD, "_meta": {"progressToken": 1}} if progress else ADD
+    answer = send(server.mcp_url, *rpc_request("tools/call", params, protocol=PROTOCOLS[0]))
     assert answer.status == 500
     server.settle()
     (error,) = logs.errors()
@@ -251,12 +287,12 @@ def test_an_app_fault_is_a_500_and_one_error_never_a_warning(
 
 
 def test_a_warning_names_the_request_id_and_debug_adds_detail(
-    json_server: RunningServer, logs: LogWatch
+    server_in_each_mode: RunningServer, logs: LogWatch
 ) -> None:
     logs.caplog.set_level(logging.DEBUG, logger=GUARD_LOGGER)
     headers, body = rpc_request("tools/call", ADD, protocol=PROTOCOLS[0])
     headers = {**headers, "x-request-id": "req-7f3a", "user-agent": "flaky-client/1.0"}
-    json_server.cut_short(headers, body, shape="content-length")
+    server_in_each_mode.cut_short(headers, body, shape="content-length")
     (warning,) = logs.guard_warnings()
     assert "request req-7f3a" in warning.getMessage()
     debug = [r.getMessage() for r in logs.records if r.levelno == logging.DEBUG]

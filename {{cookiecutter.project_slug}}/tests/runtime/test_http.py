@@ -16,6 +16,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime.serving.heap import (
     freeze_startup_heap,
 )
+from {{ cookiecutter.package_name }}.runtime.settings import JsonResponse
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..support import rawhttp
@@ -29,7 +30,7 @@ from ..support.client import (
 from ..support.logs import LogWatch
 from ..support.rpc import initialize_request, rpc_request, send
 from ..support.servers import RunningServer
-from ..support.tools import QUICK, SLOW, SUITE_TOOLS, add_call
+from ..support.tools import QUICK, SLOW, SUITE_TOOLS, add_call, wait_call, waited_text
 
 
 def test_healthz(server: RunningServer) -> None:
@@ -53,11 +54,10 @@ def test_tools_over_raw_json_rpc(server: RunningServer, protocol: str) -> None:
     assert added.result["structuredContent"] == {"result": 3.5}
 
 
-@pytest.mark.parametrize("json_response", [False, True], ids=["sse", "json"])
 def test_sdk_client_lists_and_calls_the_tools(
-    serve: Callable[..., RunningServer], json_response: bool
+    serve: Callable[..., RunningServer], answer_mode: JsonResponse
 ) -> None:
-    server = serve(create_app(Settings(json_response=json_response)))
+    server = serve(create_app(Settings(json_response=answer_mode)))
 
     async def scenario() -> None:
         async with over_http(server.mcp_url) as session:
@@ -71,7 +71,10 @@ def test_sdk_client_lists_and_calls_the_tools(
 
 
 @requires_stateless_progress
-def test_progress_notifications_reach_the_client_over_sse(server: RunningServer) -> None:
+def test_progress_notifications_reach_the_client_unless_json_is_forced(
+    serve: Callable[..., RunningServer], answer_mode: JsonResponse
+) -> None:
+    server = serve(create_app(Settings(json_response=answer_mode)))
     reports: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -83,7 +86,38 @@ def test_progress_notifications_reach_the_client_over_sse(server: RunningServer)
             assert not outcome.is_error
 
     anyio.run(scenario)
-    assert reports == [(step, 3, f"step {step} of 3") for step in (1, 2, 3)]
+    sent = [(step, 3, f"step {step} of 3") for step in (1, 2, 3)]
+    assert reports == ([] if answer_mode is True else sent)
+
+
+# What a request's _meta may carry, and whether its answer must then be a stream.
+ASKS = [
+    pytest.param({}, False, id="nothing"),
+    pytest.param({"progressToken": "p"}, True, id="progress-string"),
+    pytest.param({"progressToken": 7}, True, id="progress-integer"),
+    pytest.param({"progressToken": True}, False, id="progress-boolean"),
+]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize(("meta", "streams"), ASKS)
+def test_by_default_a_call_is_a_stream_only_when_it_asked_for_progress(
+    server: RunningServer, protocol: str, meta: dict[str, object], streams: bool
+) -> None:
+    """What the SDK reads as a progress token gets a stream; anything else plain JSON."""
+    params = {**wait_call(0, 1), "_meta": meta} if meta else wait_call(0, 1)
+    answer = send(server.mcp_url, *rpc_request("tools/call", params, protocol=protocol))
+    kind = "text/event-stream" if streams else "application/json"
+    assert answer.headers["content-type"].split(";")[0] == kind, answer
+    assert answer.result["content"][0]["text"] == waited_text(0, 1)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_by_default_other_requests_get_plain_json(server: RunningServer, protocol: str) -> None:
+    for method in ("tools/list", "resources/list", "prompts/list"):
+        answer = send(server.mcp_url, *rpc_request(method, {}, protocol=protocol))
+        assert answer.headers["content-type"] == "application/json", (method, answer)
+        assert answer.status == 200, (method, answer)
 
 
 def post_raw(port: int, data: bytes) -> bytes:

@@ -89,7 +89,7 @@ def test_two_mcp_apps_in_one_host(
 ) -> None:
     """Each ``create_app`` has its own server and session manager; both lifespans must run."""
     first = create_app(Settings())
-    second = create_app(Settings(json_response=True))
+    second = create_app(Settings(json_response=False))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -107,14 +107,14 @@ def test_two_mcp_apps_in_one_host(
     assert_serves_mcp(f"{server.base_url}/a")
     assert_serves_mcp(f"{server.base_url}/b")
     assert_host_routes_answer(server.base_url)
-    # They really are two apps: only the second answers with plain JSON instead of SSE.
+    # They really are two apps: only the second answers a call with an SSE stream.
     request = rpc_request("tools/list", {}, protocol=PROTOCOLS[0])
     kinds = {
         prefix: send(f"{server.base_url}/{prefix}/mcp", *request).headers["content-type"]
         for prefix in ("a", "b")
     }
     kinds = {prefix: kind.split(";")[0] for prefix, kind in kinds.items()}
-    assert kinds == {"a": "text/event-stream", "b": "application/json"}
+    assert kinds == {"a": "application/json", "b": "text/event-stream"}
     assert logs.errors() == [], logs.dump()
 
 

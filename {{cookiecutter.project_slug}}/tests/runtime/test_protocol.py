@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ..support.rpc import (
     LEGACY_PROTOCOL,
     METHOD_NOT_FOUND,
@@ -21,6 +23,12 @@ from ..support.rpc import (
     without,
 )
 from ..support.servers import RunningServer
+
+
+@pytest.fixture(scope="module")
+def server(server_in_each_mode: RunningServer) -> RunningServer:
+    """Every test here runs against the service with each value of JSON_RESPONSE."""
+    return server_in_each_mode
 
 
 def test_initialize_offering_2026_gets_the_newest_handshake_revision(

@@ -17,8 +17,10 @@ from collections.abc import Callable
 import pytest
 
 from {{ cookiecutter.package_name }} import SERVER_NAME
+from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.runtime.sdk import (
     SDK_VERSION,
+    ToolContext,
     create_http_app,
     new_server,
 )
@@ -46,6 +48,7 @@ from ..support.tools import ADD_CALL, SLOW, SUITE_TOOLS, suite
 
 HEADER_MISMATCH = -32020
 UNSUPPORTED_PROTOCOL_VERSION = -32022
+LOG_LEVEL_META_KEY = "io.modelcontextprotocol/logLevel"
 
 # Refused by the SDK itself: its 2026-07-28 path checks headers against the body.
 SDK_REFUSES = [
@@ -78,6 +81,12 @@ GUARD_REFUSES = [
         "tools/list", version_first(LEGACY_PROTOCOL), id="version-header-twice-handshake-first"
     ),
 ]
+
+
+@pytest.fixture(scope="module")
+def server(server_in_each_mode: RunningServer) -> RunningServer:
+    """Every test here runs against the service with each value of JSON_RESPONSE."""
+    return server_in_each_mode
 
 
 def test_client_that_never_initializes_discovers_and_calls_tools(server: RunningServer) -> None:
@@ -129,7 +138,7 @@ def test_bare_sdk_still_serves_what_the_guard_refuses(
     settings = Settings()
     server = new_server(settings)
     suite.register(server)
-    bare = serve(create_http_app(server, settings))
+    bare = serve(create_http_app(server, settings, json_response=False).app)
     headers, body = stateless_request(method, ADD_CALL if method == "tools/call" else {})
     answer = send(bare.mcp_url, mutate(headers, body), body)
     if answer.status == 400 and answer.message.get("error", {}).get("code") == HEADER_MISMATCH:
@@ -158,3 +167,35 @@ def test_initialize_is_not_a_2026_method(server: RunningServer) -> None:
     answer = send(server.mcp_url, *stateless_request("initialize", params))
     assert answer.status == 404, answer
     assert answer.message["error"]["code"] == METHOD_NOT_FOUND
+
+
+# Log messages are deprecated in MCP 2026-07-28 (SEP-2577), and still served.
+@pytest.mark.filterwarnings("ignore:The logging capability is deprecated")
+@pytest.mark.parametrize("opted_in", [False, True], ids=["no-log-level", "log-level"])
+def test_a_call_that_asks_for_log_messages_gets_them_on_a_stream(
+    serve: Callable[..., RunningServer], opted_in: bool
+) -> None:
+    """By default, a 2026-07-28 call that opts in to log messages gets them before its answer,
+    as an SSE stream; one that does not is answered with plain JSON, and gets none."""
+    app = create_app(Settings())
+
+    async def chatty(ctx: ToolContext) -> str:
+        """Tells the client what it is doing, through its context."""
+        await ctx.info("thinking")
+        return "said"
+
+    app.state.mcp_server.add_tool(chatty)
+    server = serve(app)
+    params: dict[str, object] = {"name": "chatty", "arguments": {}}
+    if opted_in:
+        params["_meta"] = {LOG_LEVEL_META_KEY: "info"}
+    answer = send(server.mcp_url, *stateless_request("tools/call", params))
+    assert answer.result["content"][0]["text"] == "said", answer
+    kind = answer.headers["content-type"].split(";")[0]
+    if opted_in:
+        assert kind == "text/event-stream", answer
+        assert '"method":"notifications/message"' in answer.text, answer
+        assert '"data":"thinking"' in answer.text, answer
+    else:
+        assert kind == "application/json", answer
+        assert "notifications/message" not in answer.text, answer

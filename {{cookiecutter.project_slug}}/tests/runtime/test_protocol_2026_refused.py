@@ -14,6 +14,12 @@ from ..support.rpc import send, stateless_request, without
 from ..support.servers import RunningServer
 from ..support.tools import ADD_CALL
 
+
+@pytest.fixture(scope="module")
+def server(server_in_each_mode: RunningServer) -> RunningServer:
+    """Every test here runs against the service with each value of JSON_RESPONSE."""
+    return server_in_each_mode
+
 INVALID_REQUEST = -32600
 
 

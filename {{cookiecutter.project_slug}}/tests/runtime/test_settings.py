@@ -60,7 +60,7 @@ def test_defaults() -> None:
     assert loaded.log_level == "info"
     assert loaded.max_body_bytes == 4 * 1024 * 1024
     assert loaded.body_timeout == 30
-    assert loaded.json_response is False
+    assert loaded.json_response == "auto"
 
 
 def test_settings_are_frozen() -> None:
@@ -76,6 +76,9 @@ def test_settings_are_frozen() -> None:
         ("host", "::1", "::1"),
         ("port", "0", 0),
         ("json_response", "true", True),
+        ("json_response", "false", False),
+        ("json_response", "0", False),
+        ("json_response", " Auto ", "auto"),
     ],
 )
 def test_environment_overrides_the_default(
@@ -125,6 +128,7 @@ def test_an_invalid_environment_value_is_one_line_naming_the_variable(
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(f"invalid setting {env_name(field)}={raw!r}: "), message
+    assert message.count(env_name(field)) == 1, message  # one problem, said once
     assert caught.value.__cause__ is None
     assert caught.value.__suppress_context__
 

@@ -69,7 +69,7 @@ def test_bare_sdk_still_logs_the_upstream_error(
 ) -> None:
     """The same traffic without the guard: proves the scenario reproduces python-sdk 2064."""
     settings = Settings()
-    bare = serve(create_http_app(new_server(settings), settings))
+    bare = serve(create_http_app(new_server(settings), settings, json_response=False).app)
     cut_short_call(bare, PROTOCOLS[0], shape)  # returns once the server is done with the call
     if not logs.errors():
         pytest.fail(

@@ -77,6 +77,31 @@ def parse_message(body: bytes) -> dict[str, Any]:
     return message
 
 
+# MCP 2026-07-28: the ``_meta`` key by which a request opts in to log messages during its call.
+LOG_LEVEL_META_KEY: Final = "io.modelcontextprotocol/logLevel"
+
+
+def needs_stream(message: dict[str, Any]) -> bool:
+    """Whether the client of ``message`` may hear from the server before its answer, so that the
+    answer must be an SSE stream rather than plain JSON.
+
+    It may when it asked for progress notifications (``_meta.progressToken``, a string or an
+    integer, as the SDKs read it) or, in MCP 2026-07-28, opted in to log messages
+    (``_meta`` log level). Nothing else reaches a client of a stateless server during its call:
+    a handshake-era log level (``logging/setLevel``) outlives no request, a request from the
+    server has no way back, and a 2026-07-28 call asks the user through its result.
+    """
+    params = message.get("params")
+    if not isinstance(params, dict):
+        return False
+    meta = params.get("_meta")
+    if not isinstance(meta, dict):
+        return False
+    token = meta.get("progressToken")
+    asked_progress = isinstance(token, str | int) and not isinstance(token, bool)
+    return asked_progress or LOG_LEVEL_META_KEY in meta
+
+
 def answerable_id(message: dict[str, Any]) -> str | int | None:
     """The message's id, if it is one an answer can carry (a string or an integer)."""
     request_id = message.get("id")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import version
-from typing import Any, Final, TypeAlias, get_args
+from typing import Any, Final, NamedTuple, TypeAlias, get_args
 
 import pydantic_core
 from mcp import types
@@ -39,6 +39,7 @@ __all__ = [
     "SDK_VERSION",
     "NotFound",
     "ResourceError",
+    "SdkApp",
     "Server",
     "ToolContext",
     "ToolError",
@@ -47,7 +48,6 @@ __all__ = [
     "has_tool",
     "new_server",
     "run_stdio",
-    "session_manager",
 ]
 
 SDK_LINE = "1.x"
@@ -240,7 +240,6 @@ def new_server(settings: AuthSettings, *, shared: PerProcess[Any, Any] | None = 
         server = Server(
             SERVER_NAME,
             stateless_http=True,
-            json_response=settings.json_response,
             transport_security=transport_security(settings),
             **server_auth(settings),
         )
@@ -252,19 +251,31 @@ def new_server(settings: AuthSettings, *, shared: PerProcess[Any, Any] | None = 
     return server
 
 
-def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
-    """The SDK's streamable-HTTP app, serving ``/mcp``; its lifespan is not run when mounted."""
-    return server.streamable_http_app()
+class SdkApp(NamedTuple):
+    """The SDK's streamable-HTTP app, serving ``/mcp``, and its session manager, whose ``run()``
+    must be entered before it can answer (the app's lifespan does, unless it is mounted)."""
+
+    app: Starlette
+    manager: StreamableHTTPSessionManager
+
+
+def create_http_app(server: Server, settings: ServiceSettings, *, json_response: bool) -> SdkApp:
+    """A stateless streamable-HTTP app of the SDK's for ``server``: one that answers every POST
+    with plain JSON (``json_response``) or one that answers as an SSE stream.
+
+    Each call makes another, with a session manager of its own; the service makes one of each
+    (``http/app.py``). FastMCP builds its app from its own settings and keeps the first session
+    manager it made: the mode is set and the manager forgotten before each.
+    """
+    server.settings.json_response = json_response
+    server._session_manager = None
+    app = server.streamable_http_app()
+    return SdkApp(app, server.session_manager)
 
 
 def has_tool(server: Server, name: str) -> bool:
     """Whether ``server`` has a tool called ``name`` now, however it was added."""
     return server._tool_manager.get_tool(name) is not None
-
-
-def session_manager(server: Server) -> StreamableHTTPSessionManager:
-    """The manager whose ``run()`` must be entered before ``/mcp`` can answer."""
-    return server.session_manager
 
 
 async def run_stdio(server: Server) -> None:

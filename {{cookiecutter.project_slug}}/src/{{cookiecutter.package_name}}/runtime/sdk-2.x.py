@@ -8,9 +8,10 @@ endpoint. The template bakes a 1.x twin of this module for teams on the maintena
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import (
@@ -59,6 +60,7 @@ __all__ = [
     "NotFound",
     "Resolve",
     "ResourceError",
+    "SdkApp",
     "Server",
     "ToolContext",
     "ToolError",
@@ -68,7 +70,6 @@ __all__ = [
     "new_server",
     "request_state_security",
     "run_stdio",
-    "session_manager",
 ]
 
 SDK_LINE = "2.x"
@@ -201,16 +202,19 @@ class Server(MCPServer[Any]):
 
 
 def new_server(settings: AuthSettings, *, shared: PerProcess[Any, Any] | None = None) -> Server:
-    """The SDK's high-level server; ``create_http_app`` makes its HTTP app stateless.
+    """The SDK's high-level server; ``create_http_app`` makes its HTTP apps stateless.
 
     ``shared``: what its tools share, which the app opens once per process.
     """
+    options = subscription_options(settings)
+    if "lifespan" in options:
+        options["lifespan"] = EnteredOnce(options["lifespan"])
     server = Server(
         name=SERVER_NAME,
         version=__version__,
         request_state_security=request_state_security(settings),
         **server_auth(settings),
-        **subscription_options(settings),
+        **options,
     )
     server.shared = shared
     return server
@@ -231,24 +235,60 @@ def request_state_security(settings: ServiceSettings) -> RequestStateSecurity | 
     return RequestStateSecurity(keys=keys) if keys else None
 
 
-def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
-    """The SDK's streamable-HTTP app, serving ``/mcp``; its lifespan is not run when mounted."""
-    return server.streamable_http_app(
+class SdkApp(NamedTuple):
+    """The SDK's streamable-HTTP app, serving ``/mcp``, and its session manager, whose ``run()``
+    must be entered before it can answer (the app's lifespan does, unless it is mounted)."""
+
+    app: Starlette
+    manager: StreamableHTTPSessionManager
+
+
+def create_http_app(server: Server, settings: ServiceSettings, *, json_response: bool) -> SdkApp:
+    """A stateless streamable-HTTP app of the SDK's for ``server``: one that answers every POST
+    with plain JSON (``json_response``) or one that answers as an SSE stream.
+
+    Each call makes another, with a session manager of its own; the service makes one of each
+    (``http/app.py``), which is why the server's lifespan is ``EnteredOnce``.
+    """
+    app = server.streamable_http_app(
         stateless_http=True,
-        json_response=settings.json_response,
+        json_response=json_response,
         max_request_body_size=settings.max_body_bytes,
         transport_security=transport_security(settings),
     )
+    return SdkApp(app, server.session_manager)
+
+
+class EnteredOnce:
+    """A server lifespan that runs once, however many of the server's session managers enter it.
+
+    Each of the SDK's session managers enters its server's lifespan as it starts. The first
+    entry runs ``lifespan`` (the subscription broker's connection, say); the entries made while
+    it runs share what it yielded, and must end before it does, as nested ones do.
+    """
+
+    def __init__(
+        self, lifespan: Callable[[Any], AbstractAsyncContextManager[dict[str, Any]]]
+    ) -> None:
+        self.lifespan = lifespan
+        self.running: dict[str, Any] | None = None
+
+    @asynccontextmanager
+    async def __call__(self, server: Any) -> AsyncIterator[dict[str, Any]]:
+        if self.running is not None:
+            yield self.running
+            return
+        async with self.lifespan(server) as state:
+            self.running = state
+            try:
+                yield state
+            finally:
+                self.running = None
 
 
 def has_tool(server: Server, name: str) -> bool:
     """Whether ``server`` has a tool called ``name`` now, however it was added."""
     return server._tool_manager.get_tool(name) is not None
-
-
-def session_manager(server: Server) -> StreamableHTTPSessionManager:
-    """The manager whose ``run()`` must be entered before ``/mcp`` can answer."""
-    return server.session_manager
 
 
 async def run_stdio(server: Server) -> None:

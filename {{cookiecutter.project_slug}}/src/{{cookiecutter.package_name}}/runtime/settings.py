@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 {% endif %}
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "{{ cookiecutter.package_name | upper }}_"
@@ -29,6 +36,8 @@ _IN_FILE = " (in .env)"
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 LogFormat = Literal["text", "json"]
 Transport = Literal["http", "stdio"]
+# JSON_RESPONSE: auto (JSON, or a stream where a call needs one), true (JSON), false (streams).
+JsonResponse = Literal["auto"] | bool
 
 # Lists come from the environment as ``a,b,c``: NoDecode stops pydantic-settings from expecting
 # JSON, and ``split_commas`` does the splitting.
@@ -40,6 +49,9 @@ SecretList = Annotated[tuple[SecretStr, ...], NoDecode]
 # 32 characters has at least 32 bytes; the hint makes one of 64 hex digits (32 random bytes).
 MIN_REQUEST_STATE_KEY_LENGTH = 32
 NEW_KEY_HINT = 'generate one with: python -c "import secrets; print(secrets.token_hex(32))"'
+
+# How pydantic reads a boolean from a string (``JSON_RESPONSE``).
+_BOOLEAN = TypeAdapter(bool)
 
 # What the SDK's host check accepts: a name or address, optionally ``:port`` or ``:*``.
 _HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?:[0-9]{1,5}|\*))?"
@@ -100,9 +112,13 @@ class ServiceSettings(BaseSettings):
         allow_inf_nan=False,
         description="Seconds requests in flight get to finish after SIGTERM before they are cut.",
     )
-    json_response: bool = Field(
-        default=False,
-        description="Answer with plain JSON instead of SSE (progress notifications need SSE).",
+    json_response: JsonResponse = Field(
+        default="auto",
+        description=(
+            "auto: an SSE stream for a call that can get messages before its answer (it asked "
+            "for progress), plain JSON for every other request; true: always JSON (no progress "
+            "notifications); false: always an SSE stream."
+        ),
     )
     allowed_hosts: CommaList = Field(
         default=(),
@@ -203,6 +219,21 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _lower_case_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("json_response", mode="before")
+    @classmethod
+    def _auto_or_boolean(cls, value: object) -> object:
+        """``auto``, or a boolean as pydantic reads one (``true``, ``0``...), in any case;
+        anything else in one message rather than one per member of the union."""
+        if not isinstance(value, str):
+            return value
+        word = value.strip().lower()
+        if word == "auto":
+            return word
+        try:
+            return _BOOLEAN.validate_python(word)
+        except ValidationError:
+            raise ValueError("not auto, true or false") from None
 
     @field_validator("allowed_hosts", "allowed_origins", "request_state_keys", mode="before")
     @classmethod

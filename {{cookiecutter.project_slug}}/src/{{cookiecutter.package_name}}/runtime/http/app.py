@@ -24,11 +24,11 @@ from ..hosts import exposure_warning
 from ..per_process import BindPerRequest
 from ..registry import register_extras
 from ..sdk import (
+    SdkApp,
     Server,
     check_request,
     create_http_app,
     has_tool,
-    session_manager,
 )
 from ..settings import ENV_PREFIX, SettingsError
 from .access import AccessLog
@@ -83,16 +83,21 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
     if warning := exposure_warning(settings):
         logger.warning(warning)
     register_extras(server)
-    mcp_app = create_http_app(server, settings)
-    manager = session_manager(server)
-    # The session manager alone answers /mcp, past a router that adds nothing here, unless the
-    # SDK checks tokens itself: its app's middleware is what does that.
-    endpoint = mcp_app if SDK_CHECKS_TOKENS else manager.handle_request
+    # JSON_RESPONSE: true answers every POST with plain JSON, false as an SSE stream, and auto
+    # (the default) has the guard send each to the SDK app of the kind it needs: a stream only
+    # for a client that can hear from the server before its answer. A stream costs the SDK a
+    # task and a memory stream or two per request: JSON is the cheaper answer.
+    choice = settings.json_response
+    streaming = None if choice is True else create_http_app(server, settings, json_response=False)
+    plain = None if choice is False else create_http_app(server, settings, json_response=True)
+    sdk_apps = [sdk_app for sdk_app in (streaming, plain) if sdk_app is not None]
+    main = sdk_apps[0]  # GET, listeners, and the SDK's other routes
     guarded = DisconnectGuard(
-        endpoint,
+        _endpoint(main),
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
         check_request=check_request,
+        json_app=_endpoint(plain) if plain is not None and plain is not main else None,
     )
     bound = BindPerRequest(guarded) if server.shared is not None else None
 
@@ -101,7 +106,8 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
         async with AsyncExitStack() as stack:
             if server.shared is not None and bound is not None:
                 bound.bind = await stack.enter_async_context(server.shared.opened(settings))
-            await stack.enter_async_context(manager.run())
+            for sdk_app in sdk_apps:
+                await stack.enter_async_context(sdk_app.manager.run())
             yield
 
     metrics = Metrics(lambda name: has_tool(server, name)) if settings.metrics else None
@@ -113,7 +119,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
         routes=[
             *routes,
             # The SDK's other routes, if any (they take no JSON-RPC: no guard).
-            Mount("/", app=protect(mcp_app, settings)),
+            Mount("/", app=protect(main.app, settings)),
         ],
         middleware=[
             # First, so that every request has its id and its access line, refusals included.
@@ -130,3 +136,9 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
     app.state.settings = settings
     app.state.metrics = metrics
     return app
+
+
+def _endpoint(sdk_app: SdkApp) -> ASGIApp:
+    """What answers ``/mcp`` for ``sdk_app``: its session manager alone, past a router that adds
+    nothing here, unless the SDK checks tokens itself, which its app's middleware does."""
+    return sdk_app.app if SDK_CHECKS_TOKENS else sdk_app.manager.handle_request
