@@ -149,6 +149,7 @@ class Request:
 
     @property
     def body(self) -> dict[str, object]:
+        """Return the JSON-RPC request, with the ``_meta`` its revision and progress need."""
         params: dict[str, object] = dict(ADD)
         meta: dict[str, object] = {}
         if self.progress:
@@ -162,6 +163,7 @@ class Request:
 
     @property
     def headers(self) -> dict[str, str]:
+        """Return the HTTP headers a client of the revision sends."""
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json, text/event-stream",
@@ -172,6 +174,7 @@ class Request:
         return headers
 
     def wrk_script(self) -> str:
+        """Return the Lua script that makes wrk send this request."""
         lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(self.body))}"]
         lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in self.headers.items()]
         return "\n".join(lines) + "\n"
@@ -259,7 +262,7 @@ class Runs:
 
 
 def pinned(cpu: str) -> list[str]:
-    """The prefix that runs a command on ``cpu`` alone, when the machine has two cores."""
+    """Return the prefix that runs a command on ``cpu`` alone, given two cores or more."""
     return ["taskset", "-c", cpu] if (os.cpu_count() or 1) >= 2 else []
 
 
@@ -409,7 +412,9 @@ def throughput(line: Line, args: argparse.Namespace) -> dict[Request, dict[str, 
         scripts[request].write_text(request.wrk_script(), encoding="utf-8")
     totals = {request: {name: Runs() for name in names} for request, names in line.plan.items()}
     with ExitStack() as stack:
-        servers = {kind.name: stack.enter_context(serving(kind, line.project)) for kind in line.kinds}
+        servers = {
+            kind.name: stack.enter_context(serving(kind, line.project)) for kind in line.kinds
+        }
         for request, names in line.plan.items():
             for name in names:
                 check_answer(servers[name], request)
@@ -517,11 +522,9 @@ def storm(kind: Kind, logs: Path, requests: int) -> dict[str, float]:
 
 
 def installed_version(python: Path, distribution: str) -> str:
-    """The version of ``distribution`` installed for ``python``."""
+    """Return the version of ``distribution`` installed for ``python``."""
     code = f"import importlib.metadata as m; print(m.version({distribution!r}))"
-    result = subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
     return result.stdout.strip()
 
 
@@ -535,7 +538,7 @@ class Peers:
     versions: str
 
     def kinds(self, project: Path) -> tuple[Kind, ...]:
-        """The peers as servers to start, logging beside ``project``."""
+        """Return the peers as servers to start, logging beside ``project``."""
         node = (str(self.node), "ts_server.mjs", "{port}")
         uvicorn = str(self.fastmcp_venv / "bin" / "uvicorn")
         return (
@@ -610,14 +613,14 @@ def prepare(line: str, workdir: Path, peers: Peers) -> Line:
 
 
 def ratio(runs: Runs, baseline: Runs | None) -> str:
-    """``runs`` per CPU-second as a multiple of ``baseline``'s, if it was measured."""
+    """Return ``runs`` per CPU-second as a multiple of ``baseline``'s, if it was measured."""
     if baseline is None:
         return ""
     return f"{runs.per_cpu_second / baseline.per_cpu_second:.2f}"
 
 
 def throughput_rows(line: Line, totals: dict[Request, dict[str, Runs]]) -> list[str]:
-    """The throughput table's rows for one SDK line."""
+    """Return the throughput table's rows for one SDK line."""
     rows = []
     for request, by_name in totals.items():
         for name, runs in by_name.items():
@@ -657,7 +660,7 @@ def machine() -> str:
 
 
 def load_average() -> str:
-    """The machine's load average over the last minute, as ``/proc`` has it."""
+    """Return the machine's load average over the last minute, as ``/proc`` has it."""
     return Path("/proc/loadavg").read_text().split()[0]
 
 

@@ -14,13 +14,13 @@ from ..support.rpc import send, stateless_request, without
 from ..support.servers import RunningServer
 from ..support.tools import ADD_CALL
 
+INVALID_REQUEST = -32600
+
 
 @pytest.fixture(scope="module")
 def server(server_in_each_mode: RunningServer) -> RunningServer:
     """Every test here runs against the service with each value of JSON_RESPONSE."""
     return server_in_each_mode
-
-INVALID_REQUEST = -32600
 
 
 @pytest.mark.parametrize("method", ["server/discover", "tools/list", "tools/call"])
