@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,7 +202,21 @@ def served(
     ):
         expect_success(run(command, cwd=path))
     script = venv / "bin" / "my-mcp-server"
-    env = clean_env({"MY_MCP_SERVER_AUTH_TOKENS": TOKEN} if auth == "bearer" else {})
+    with started(path, script, auth) as (process, url, log):
+        yield Served(sdk, auth, path, script, url, process, log)
+
+
+@contextmanager
+def started(
+    path: Path, script: Path, auth: str, **settings: str
+) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """Start the installed bake's command with ``settings`` (``MY_MCP_SERVER_*`` values).
+
+    Yields the process, its ``/mcp`` URL and what it logs; SIGTERM at the end.
+    """
+    env = clean_env({f"MY_MCP_SERVER_{name}": value for name, value in settings.items()})
+    if auth == "bearer":
+        env["MY_MCP_SERVER_AUTH_TOKENS"] = TOKEN
     process = subprocess.Popen(
         [str(script), "--port", "0"],
         stdin=subprocess.DEVNULL,
@@ -224,7 +239,7 @@ def served(
     # Keep draining stderr so the server never blocks on a full pipe.
     threading.Thread(target=lambda: log.extend(process.stderr or ()), daemon=True).start()
     try:
-        yield Served(sdk, auth, path, script, url, process, log)
+        yield process, url, log
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -364,7 +379,11 @@ EXPECTED_TS_PROGRESS = [
 
 @pytest.mark.parametrize("transport", ["http", "stdio"])
 def test_typescript_sdk_client(served: Served, npm_tools: NpmTools, transport: str) -> None:
-    """List, call both tools, and get long_task's progress (SSE over HTTP, the default)."""
+    """List, call both tools, and get long_task's progress.
+
+    Over HTTP that one call, as it asks for progress, is answered with an SSE stream, and the
+    others with plain JSON (the default, ``JSON_RESPONSE=auto``).
+    """
     script = npm_tools.root / TS_CLIENT.name  # beside node_modules, where its imports resolve
     shutil.copyfile(TS_CLIENT, script)
     target = [served.url] if transport == "http" else [str(served.script), "--transport", "stdio"]
@@ -379,6 +398,26 @@ def test_typescript_sdk_client(served: Served, npm_tools: NpmTools, transport: s
         # Over stdio the SDK may write the last notification after the result, which ends the
         # request, so the client drops it (seen on 2.x); every other one arrives, in order.
         assert progress in (EXPECTED_TS_PROGRESS, EXPECTED_TS_PROGRESS[:-1]), progress
+
+
+@pytest.mark.parametrize("json_response", ["true", "false"], ids=["json", "sse"])
+def test_typescript_sdk_client_with_each_kind_of_answer_forced(
+    served: Served, npm_tools: NpmTools, json_response: str
+) -> None:
+    """The same client with every answer plain JSON (no progress then) or an SSE stream."""
+    script = npm_tools.root / TS_CLIENT.name
+    shutil.copyfile(TS_CLIENT, script)
+    with started(served.path, served.script, served.auth, JSON_RESPONSE=json_response) as (
+        _,
+        url,
+        log,
+    ):
+        args = [str(npm_tools.node), str(script), "http", url]
+        result = run_json(args, npm_tools.root, npm_tools.env(**served.token_env))
+    progress = result.pop("progress")
+    assert result == {"tools": example_tools(served.sdk), **EXPECTED_TS_RESULT}
+    assert progress == ([] if json_response == "true" else EXPECTED_TS_PROGRESS)
+    assert [line for line in log if " ERROR " in line or "Traceback" in line] == [], "".join(log)
 
 
 def test_the_clients_left_no_error_in_the_server_log(served: Served) -> None:
