@@ -97,7 +97,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
         check_request=check_request,
-        json_app=_endpoint(plain) if plain is not None and plain is not main else None,
+        json_app=_endpoint(plain) if plain is not None and streaming is not None else None,
     )
     bound = BindPerRequest(guarded) if server.shared is not None else None
 
