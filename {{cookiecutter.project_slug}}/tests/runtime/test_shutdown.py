@@ -32,10 +32,13 @@ DRAINING = re.compile(r"SIGTERM: finishing the requests in flight")
 
 
 class InFlightCall:
-    """A slow call on its own connection, read to the end in a background thread."""
+    """A slow call on its own connection, read to the end in a background thread; asking for
+    progress, by default, so that its answer is an SSE stream, already under way."""
 
-    def __init__(self, port: int, seconds: float) -> None:
-        params = {**wait_call(seconds, 4), "_meta": {"progressToken": "shutdown"}}
+    def __init__(self, port: int, seconds: float, *, progress: bool = True) -> None:
+        params = wait_call(seconds, 4)
+        if progress:
+            params["_meta"] = {"progressToken": "shutdown"}
         headers, body = rpc_request("tools/call", params, request_id=11, protocol=PROTOCOLS[-1])
         head = rawhttp.request_head(port, {**headers, "content-length": str(len(body))})
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -86,13 +89,19 @@ def refused_soon(port: int, timeout: float = 3) -> bool:
     return True
 
 
+@pytest.mark.parametrize(
+    ("json_response", "progress"),
+    [("true", True), ("auto", False)],
+    ids=["json-forced", "json-by-default"],
+)
 def test_sigterm_lets_the_call_in_flight_finish_and_refuses_new_work(
-    launch: Callable[..., Process],
+    launch: Callable[..., Process], json_response: str, progress: bool
 ) -> None:
-    """With plain JSON responses; the SSE case is the last test of the module, which also
-    tries to connect throughout the drain."""
-    process, port = start(launch, JSON_RESPONSE="true")
-    call = InFlightCall(port, seconds=1.5)
+    """With plain JSON answers, forced or the default's for a call that asked for no progress;
+    the SSE case is the last test of the module, which also tries to connect throughout the
+    drain."""
+    process, port = start(launch, JSON_RESPONSE=json_response)
+    call = InFlightCall(port, seconds=1.5, progress=progress)
     time.sleep(0.4)
     process.popen.send_signal(signal.SIGTERM)
     time.sleep(0.2)
@@ -104,12 +113,15 @@ def test_sigterm_lets_the_call_in_flight_finish_and_refuses_new_work(
     assert " ERROR " not in output
 
 
+@pytest.mark.parametrize("progress", [True, False], ids=["stream", "json"])
 @pytest.mark.parametrize("ended_by", ["grace-period", "second-signal"])
-def test_the_wait_is_bounded(launch: Callable[..., Process], ended_by: str) -> None:
-    """The grace period's end, or a second SIGTERM, cuts the call in flight short, cleanly."""
+def test_the_wait_is_bounded(launch: Callable[..., Process], ended_by: str, progress: bool) -> None:
+    """The grace period's end, or a second SIGTERM, cuts the call in flight short, cleanly,
+    whether its answer was a stream under way or a JSON answer not yet begun (the default's
+    two kinds)."""
     grace = "1" if ended_by == "grace-period" else "60"
     process, port = start(launch, SHUTDOWN_GRACE=grace)
-    call = InFlightCall(port, seconds=60)
+    call = InFlightCall(port, seconds=60, progress=progress)
     time.sleep(0.3)
     process.popen.send_signal(signal.SIGTERM)
     if ended_by == "second-signal":
@@ -120,6 +132,8 @@ def test_the_wait_is_bounded(launch: Callable[..., Process], ended_by: str) -> N
     process.wait(timeout=15)
     assert time.monotonic() - stopped < 5, process.output()
     assert call.result(timeout=5) is None
+    if not progress:  # nothing of the answer had gone out: the guard answers for it
+        assert call.answer.startswith(b"HTTP/1.1 503 "), call.answer
     assert process.popen.returncode == 0, process.output()
     expected = {
         "grace-period": "shutdown grace period of 1 s is over",
