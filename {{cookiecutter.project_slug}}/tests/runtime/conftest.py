@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.settings import Settings
 
 from ..support.logs import LogWatch
 from ..support.processes import NEUTRAL_CWD, Process, clean_environment
-from ..support.servers import RunningServer, serving
+from ..support.servers import AnswerRoute, RunningServer, serving
 from ..support.tools import installed
 
 # JSON_RESPONSE's values: the default, which answers with JSON or a stream as each request
@@ -29,6 +29,14 @@ ANSWER_MODES = [
     pytest.param("auto", id="auto"),
     pytest.param(True, id="json"),
     pytest.param(False, id="sse"),
+]
+# Each way a POST is answered: the default's two (JSON, or a stream for a call that asks for
+# progress) and each kind forced (whether the call asks makes no difference there).
+ANSWER_ROUTES = [
+    pytest.param(AnswerRoute("auto", progress=False), id="auto-json"),
+    pytest.param(AnswerRoute("auto", progress=True), id="auto-stream"),
+    pytest.param(AnswerRoute(True, progress=False), id="json"),
+    pytest.param(AnswerRoute(False, progress=False), id="sse"),
 ]
 
 
@@ -87,3 +95,10 @@ def server_in_each_mode(request: pytest.FixtureRequest) -> Iterator[RunningServe
     """The service with each value of JSON_RESPONSE in turn, shared by a module's tests."""
     with serving(create_app(Settings(json_response=request.param))) as running:
         yield running
+
+
+@pytest.fixture(params=ANSWER_ROUTES)
+def answer_route(request: pytest.FixtureRequest) -> AnswerRoute:
+    """Each way a POST is answered in turn, for a test that builds its own app."""
+    route: AnswerRoute = request.param
+    return route

@@ -21,7 +21,7 @@ from ..support import rawhttp
 from ..support.client import PROTOCOLS, requires_stateless_progress
 from ..support.logs import LogWatch
 from ..support.rpc import rpc_request, send
-from ..support.servers import RunningServer
+from ..support.servers import AnswerRoute, RunningServer
 from ..support.tools import add_call, wait_call
 
 LATE_DISCONNECT = "client disconnected before the response was complete"
@@ -55,21 +55,14 @@ def server_with_probe(
     return serve(app), probe
 
 
-@pytest.mark.parametrize("progress", [False, True], ids=["no-progress", "progress"])
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_tool_runs_to_completion_when_client_leaves_while_it_runs(
-    serve: Callable[..., RunningServer],
-    logs: LogWatch,
-    protocol: str,
-    answer_mode: JsonResponse,
-    progress: bool,
+    serve: Callable[..., RunningServer], logs: LogWatch, protocol: str, answer_route: AnswerRoute
 ) -> None:
-    """Whichever kind of answer the call was getting: JSON, or a stream as it asked for
-    progress (the tool sends none, so the client leaves before anything was sent)."""
-    server, probe = server_with_probe(serve, json_response=answer_mode)
-    params: dict[str, object] = {"name": "side_effect", "arguments": {}}
-    if progress:
-        params["_meta"] = {"progressToken": "p"}
+    """Whichever kind of answer the call was getting: JSON, or a stream (the tool sends no
+    progress, so the client leaves before anything was sent)."""
+    server, probe = server_with_probe(serve, json_response=answer_route.json_response)
+    params = {"name": "side_effect", "arguments": {}, **answer_route.meta()}
     headers, body = rpc_request("tools/call", params, request_id=7, protocol=protocol)
     headers["content-length"] = str(len(body))
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:

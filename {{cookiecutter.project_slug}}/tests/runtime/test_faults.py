@@ -23,7 +23,7 @@ from ..support import credentials, rawhttp
 from ..support.client import PROTOCOLS
 from ..support.logs import GUARD_LOGGER, LogWatch
 from ..support.rpc import rpc_request, send
-from ..support.servers import RunningServer
+from ..support.servers import AnswerRoute, RunningServer
 from ..support.tools import add_call
 
 ADD = add_call(20, 22)
@@ -170,21 +170,15 @@ def test_malformed_requests_get_the_right_status_and_no_error_log(
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-@pytest.mark.parametrize("progress", [False, True], ids=["no-progress", "progress"])
 def test_a_client_that_accepts_only_json_gets_406_only_where_the_answer_is_a_stream(
-    serve: Callable[..., RunningServer],
-    logs: LogWatch,
-    answer_mode: JsonResponse,
-    progress: bool,
-    protocol: str,
+    serve: Callable[..., RunningServer], logs: LogWatch, answer_route: AnswerRoute, protocol: str
 ) -> None:
     """``Accept: application/json`` alone: a call answered with JSON is served; one that the
     setting answers with a stream, because it asked for progress or always, gets 406."""
-    server = serve(create_app(Settings(json_response=answer_mode)))
-    params = {**ADD, "_meta": {"progressToken": 1}} if progress else ADD
-    headers, body = rpc_request("tools/call", params, protocol=protocol)
+    server = serve(create_app(Settings(json_response=answer_route.json_response)))
+    headers, body = rpc_request("tools/call", {**ADD, **answer_route.meta()}, protocol=protocol)
     answer = send(server.mcp_url, {**headers, "accept": "application/json"}, body)
-    if answer_mode is False or (answer_mode == "auto" and progress):
+    if answer_route.streams:
         assert answer.status == 406, answer
     else:
         assert answer.headers["content-type"] == "application/json", answer
@@ -258,11 +252,10 @@ def test_a_tool_that_raises_is_a_tool_error_and_one_error_log(
     assert logs.guard_warnings() == []
 
 
-@pytest.mark.parametrize("progress", [False, True], ids=["no-progress", "progress"])
 def test_an_app_fault_is_a_500_and_one_error_never_a_warning(
-    serve: Callable[..., RunningServer], logs: LogWatch, answer_mode: JsonResponse, progress: bool
+    serve: Callable[..., RunningServer], logs: LogWatch, answer_route: AnswerRoute
 ) -> None:
-    app = create_app(Settings(json_response=answer_mode))
+    app = create_app(Settings(json_response=answer_route.json_response))
 
     async def explode(scope: object, receive: object, send: object) -> None:
         raise RuntimeError("app bug")
@@ -273,7 +266,7 @@ def test_an_app_fault_is_a_500_and_one_error_never_a_warning(
     if guard.json_app is not None:
         guard.json_app = explode
     server = serve(app)
-    params = {**ADD, "_meta": {"progressToken": 1}} if progress else ADD
+    params = {**ADD, **answer_route.meta()}
     answer = send(server.mcp_url, *rpc_request("tools/call", params, protocol=PROTOCOLS[0]))
     assert answer.status == 500
     server.settle()

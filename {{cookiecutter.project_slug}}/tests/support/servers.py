@@ -8,10 +8,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from {{ cookiecutter.package_name }}.runtime.settings import JsonResponse
 
 from . import rawhttp
 from .client import PROTOCOLS
@@ -25,6 +27,23 @@ POLL = 0.005
 # Tasks that start with the first request of their kind and then run as long as the loop:
 # sse_starlette's shutdown watcher (the first SSE response starts it).
 LONG_LIVED_TASKS = frozenset({"_shutdown_watcher"})
+
+
+class AnswerRoute(NamedTuple):
+    """One way a POST is answered: the service's ``JSON_RESPONSE`` and whether the call asks for
+    progress, which under ``auto`` makes its answer a stream."""
+
+    json_response: JsonResponse
+    progress: bool
+
+    @property
+    def streams(self) -> bool:
+        """Whether the answer is an SSE stream rather than plain JSON."""
+        return self.json_response is False or (self.json_response == "auto" and self.progress)
+
+    def meta(self) -> dict[str, Any]:
+        """What the call's ``params`` carry besides its own: a progress token, if it asks."""
+        return {"_meta": {"progressToken": "p"}} if self.progress else {}
 
 
 class RunningServer:
