@@ -86,7 +86,7 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
     # JSON_RESPONSE: true answers every POST with plain JSON, false as an SSE stream, and auto
     # (the default) has the guard send each to the SDK app of the kind it needs: a stream only
     # for a client that can hear from the server before its answer. A stream costs the SDK a
-    # task and a memory stream or two per request: JSON is the cheaper answer.
+    # task group and memory streams more per request: JSON is the cheaper answer.
     choice = settings.json_response
     streaming = None if choice is True else create_http_app(server, settings, json_response=False)
     plain = None if choice is False else create_http_app(server, settings, json_response=True)
