@@ -608,6 +608,7 @@ def report(cluster: Cluster, record: Record, args: argparse.Namespace) -> int:
     drifts = [
         (samples[-1] - samples[0]) / 2**20 for samples in record.rss.values() if len(samples) > 2
     ]
+    sizes = [size for samples in record.rss.values() for size in samples]
     restarts = sum(len(spans) for spans in record.restarts.values())
     kills = Counter(kind for *_, kind in record.kills)
     print(
@@ -647,6 +648,10 @@ def report(cluster: Cluster, record: Record, args: argparse.Namespace) -> int:
             f"{statistics.median(drifts):+.1f} / {max(drifts):+.1f} ({len(drifts)})"
             if drifts
             else "no process lived long enough",
+        ),
+        (
+            "RSS per process, MiB (smallest / largest sample)",
+            f"{min(sizes) / 2**20:.1f} / {max(sizes) / 2**20:.1f}" if sizes else "no sample",
         ),
     ]
     for what, count in rows:
