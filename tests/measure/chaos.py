@@ -399,6 +399,14 @@ def workers_of(supervisor: int) -> list[int]:
     return found
 
 
+def running(pid: int) -> bool:
+    """Tell whether ``pid`` runs: exists and is no zombie (whose files are closed)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def age(pid: int) -> float:
     """Return the seconds since ``pid`` started."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -448,7 +456,7 @@ class Chaos:
                 event()
             except ClusterError as error:  # a replica that would not stop or start
                 with self.record.lock:
-                    self.record.unclean_exits.append(str(error)[:2000])
+                    self.record.unclean_exits.append(str(error))
             done.add(event.__name__)
             if len(done) == len(due):
                 self.each_done.set()
@@ -496,9 +504,14 @@ class Chaos:
         with self.down(replica):
             with self.record.lock:
                 self.record.kills.append((time.monotonic(), replica.port, "replica"))
-            for pid in [replica.process.pid, *children(replica.process.pid)]:
+            killed = [replica.process.pid, *children(replica.process.pid)]
+            for pid in killed:
                 os.kill(pid, signal.SIGKILL)
             replica.process.wait()
+            # The workers, reparented, may hold the port a moment longer: until they are gone,
+            # a new replica could not bind it.
+            while any(map(running, killed)):
+                time.sleep(0.01)
             replica.start()
 
     def note_exit(self, replica: Replica, why: str, code: int) -> None:

@@ -117,7 +117,7 @@ class Replica:
         deadline = time.monotonic() + READY_TIMEOUT
         while not healthy(self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise ClusterError(f"replica on {self.port} did not start:\n{self.output()}")
+                raise ClusterError(f"replica on {self.port} did not start:\n{self.tail()}")
             time.sleep(0.05)
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
@@ -130,7 +130,7 @@ class Replica:
             self.process.kill()
             self.process.wait()
             raise ClusterError(
-                f"replica on {self.port} ignored {sig.name}:\n{self.output()}"
+                f"replica on {self.port} ignored {sig.name}:\n{self.tail()}"
             ) from None
 
     def kill(self) -> None:
@@ -142,6 +142,10 @@ class Replica:
     def output(self) -> str:
         """Everything the replica wrote, over all its runs."""
         return self.log.read_text("utf-8", errors="replace")
+
+    def tail(self, lines: int = 30) -> str:
+        """Return the last ``lines`` lines the replica wrote."""
+        return "\n".join(self.output().splitlines()[-lines:])
 
 
 def render_nginx(shipped: str, replicas: list[int], listen: int, access_log: Path) -> str:
