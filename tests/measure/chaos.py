@@ -457,6 +457,9 @@ class Chaos:
             except ClusterError as error:  # a replica that would not stop or start
                 with self.record.lock:
                     self.record.unclean_exits.append(str(error))
+            # Let each event's effects show (the supervisor replacing a worker, nginx finding
+            # a replica back) before the next.
+            stop.wait(2.0)
             done.add(event.__name__)
             if len(done) == len(due):
                 self.each_done.set()
