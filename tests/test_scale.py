@@ -35,6 +35,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,40 +208,34 @@ def rolling_restarts(cluster: Cluster) -> Load:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("scale")
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-workers"])
 def test_a_rolling_restart_under_load_loses_no_call(
-    cluster: Cluster, record_property: Callable[[str, object], None]
+    project: Path,
+    cluster: Cluster,
+    tmp_path: Path,
+    workers: int,
+    record_property: Callable[[str, object], None],
 ) -> None:
-    """SIGTERM each replica in turn, wait for exit 0, start it again, twice: no call fails."""
-    load = rolling_restarts(cluster)
-    assert load.calls > 100, load.statuses
-    assert load.failed == 0, f"{load.statuses}\n{cluster.error_log.read_text('utf-8')}"
-    assert_no_error_logged(cluster)
-    record_property(
-        "figure",
-        f"scale: {RESTART_ROUNDS} rolling restarts of 3 replicas under {CLIENTS} clients: "
-        f"{load.calls} calls in {load.seconds:.1f} s, {load.failed} lost",
-    )
+    """SIGTERM each replica in turn, wait for exit 0, start it again, twice: no call fails.
 
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("scale")
-def test_a_rolling_restart_of_replicas_with_two_workers_each_loses_no_call(
-    project: Path, tmp_path: Path, record_property: Callable[[str, object], None]
-) -> None:
-    """The same with ``--workers 2`` replicas, whose workers share their supervisor's socket.
-
-    Measured before the supervisor stopped new connections at SIGTERM: 8 to 10 calls lost per
-    restart, each an nginx 502 (a connection the kernel accepted and nobody served, reset).
+    With ``--workers 2``, the workers share their supervisor's socket. Measured before the
+    supervisor stopped new connections at SIGTERM: 8 to 10 calls lost per restart, each an
+    nginx 502 (a connection the kernel accepted and nobody served, reset).
     """
-    with behind_nginx(replicas(project, tmp_path, "--workers", "2"), project, tmp_path) as cluster:
+    with ExitStack() as stack:
+        if workers > 1:
+            args = ("--workers", str(workers))
+            cluster = stack.enter_context(
+                behind_nginx(replicas(project, tmp_path, *args), project, tmp_path)
+            )
         load = rolling_restarts(cluster)
         assert load.calls > 100, load.statuses
         assert load.failed == 0, f"{load.statuses}\n{cluster.error_log.read_text('utf-8')}"
         assert_no_error_logged(cluster)
     record_property(
         "figure",
-        f"scale: {RESTART_ROUNDS} rolling restarts of 3 replicas of 2 workers under {CLIENTS} "
-        f"clients: {load.calls} calls in {load.seconds:.1f} s, {load.failed} lost",
+        f"scale: {RESTART_ROUNDS} rolling restarts of 3 replicas of {workers} worker(s) under "
+        f"{CLIENTS} clients: {load.calls} calls in {load.seconds:.1f} s, {load.failed} lost",
     )
 
 
