@@ -432,11 +432,15 @@ def add(connection: http.client.HTTPConnection, request_id: int = 1) -> object:
 def test_image_is_small_and_carries_no_build_tools(
     image: Image, record_property: Callable[[str, object], None]
 ) -> None:
-    """The runtime stage has the virtualenv, not uv; size and build time are reported."""
+    """The runtime stage has the virtualenv, not the build's tools; size, build time reported.
+
+    Neither uv nor cyclonedx-bom, which only the build stage needs.
+    """
     check = (
         "import importlib.util, os, shutil, sys; "
-        "sys.exit(shutil.which('uv') is not None or os.path.exists('/opt/tools') "
-        "or importlib.util.find_spec('uv') is not None)"
+        "sys.exit(any(shutil.which(tool) for tool in ('uv', 'cyclonedx-py')) "
+        "or os.path.exists('/opt/tools') "
+        "or any(importlib.util.find_spec(module) for module in ('uv', 'cyclonedx')))"
     )
     docker_ok("run", "--rm", "--network", "none", "--entrypoint", "python3", image.tag, "-c", check)
     record_property("figure", f"{image.sdk} image size: {image.size_bytes / 1e6:.0f} MB")
@@ -530,6 +534,25 @@ def test_the_image_installs_exactly_the_lock(image: Image) -> None:
     assert versions[name] == version
     assert "mcp" in versions
     assert not {"pytest", "mypy", "ruff"} & set(versions)
+
+
+def test_the_image_carries_its_sbom(image: Image) -> None:
+    """A CycloneDX document of the image's virtualenv, at /opt/venv/sbom.cdx.json.
+
+    The service as its main component, then each package installed at its version, mcp among
+    them; reproducible (no timestamp, no serial number).
+    """
+    sbom = json.loads(in_image(image, "cat", "/opt/venv/sbom.cdx.json"))
+    assert (sbom["bomFormat"], sbom["specVersion"]) == ("CycloneDX", "1.6")
+    assert "serialNumber" not in sbom
+    assert "timestamp" not in sbom["metadata"]
+    main = sbom["metadata"]["component"]
+    assert (main["type"], main["name"], main["version"]) == ("application", image.slug, "0.1.0")
+    _, versions = installed(image)
+    listed = {canonicalize_name(c["name"]): c["version"] for c in sbom["components"]}
+    assert listed == {name: v for name, v in versions.items() if name != image.slug}
+    assert listed["mcp"] == versions["mcp"]
+    assert all(c["purl"].startswith("pkg:pypi/") for c in sbom["components"])
 
 
 def test_defaults_bind_every_interface_run_as_non_root_and_report_healthy(
