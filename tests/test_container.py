@@ -11,9 +11,12 @@ that tag exists, so only the first run pays for debootstrap.
 Each SDK line's bake is built with the ``docker build`` command of its ``docs/container.md``
 (plus ``--network host`` and ``--build-arg BASE_IMAGE=<stand-in>``), its lock holding one
 package back from its newest release so that an image of the lock and an image of the newest
-releases differ, and run with that page's host-network ``docker run`` command on a free loopback
-port: every container is on the host's network bound to 127.0.0.1, or in a network namespace of
-its own, and is removed afterwards.
+releases differ. The page's quick start runs as written, ``.env`` made its way and the port
+published, with the README's curl commands against it; the other tests run the page's
+host-network ``docker run`` command on a free loopback port. Every container is on the host's
+network bound to 127.0.0.1, or in a network namespace of its own, or on a bridge network that
+publishes its port on 127.0.0.1, and is removed afterwards. ``.ci/run`` starts the engine
+without its default bridge (no iptables in CI), so the quick start runs on a user-defined one.
 
 Without a Docker engine (or debootstrap, or root) these tests skip and say how to enable them;
 under ``CI=true`` they fail instead, since ``.ci/run`` installs and starts the engine. Figures
@@ -553,6 +556,117 @@ def test_the_image_carries_its_sbom(image: Image) -> None:
     assert listed == {name: v for name, v in versions.items() if name != image.slug}
     assert listed["mcp"] == versions["mcp"]
     assert all(c["purl"].startswith("pkg:pypi/") for c in sbom["components"])
+
+
+@pytest.fixture(scope="session")
+def published(engine: None) -> Iterator[list[str]]:
+    """Give the ``docker run`` arguments that put a container where ``-p`` publishes its port.
+
+    An engine with its default bridge needs nothing: the quick start runs as written. One started
+    as ``.ci/run`` starts it has none, so a user-defined bridge network stands in for it (its
+    userland proxy publishes ports without iptables), removed afterwards.
+    """
+    if docker("network", "inspect", "bridge").returncode == 0:
+        yield []
+        return
+    name = f"mcp-template-test-{uuid.uuid4().hex[:8]}"
+    created = docker("network", "create", "--driver", "bridge", name)
+    if created.returncode != 0:
+        unavailable(
+            f"no bridge network to publish ports from (`docker network create`: "
+            f"{created.output.strip()[-300:]})",
+            HOW_TO_ENABLE,
+        )
+    try:
+        yield ["--network", name]
+    finally:
+        docker("network", "rm", name)
+
+
+DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
+DOCUMENTED_PORT = "-p 127.0.0.1:8000:8000"
+
+
+def sh_blocks(page: Path) -> list[str]:
+    """Return the page's ``sh`` code blocks, continuation lines joined."""
+    blocks = re.findall(r"```sh\n(.*?)```", page.read_text("utf-8"), re.DOTALL)
+    return [block.replace("\\\n", " ") for block in blocks]
+
+
+@pytest.mark.parametrize("auth", ["none", "bearer"])
+def test_the_quick_start_reaches_the_service_through_a_published_port(
+    image: Image,
+    auth: str,
+    published: list[str],
+    bake: Bake,
+    standin: str,
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """docs/container.md's quick start, then the README's curl commands at the published port.
+
+    In a fresh bake, so .env is made the page's way; the tools are listed and ``add`` answers 5.
+    As written, but for the image's tag, a free port instead of 8000, ``--detach`` and a name
+    instead of ``--rm`` (so the log can be read and the container removed), the network
+    ``published`` gives, and a wait for the service between the two. The image's build command
+    is the fixture's; with auth=bearer the bake is built here, on the fixture's cached layers.
+    """
+    if shutil.which("curl") is None:
+        unavailable("no curl, which the README's commands use", "apt-get install curl")
+    tag, path = image.tag, image.path
+    if auth != "none":
+        path = bake_held_back(bake, tmp_path / "bake", mcp_sdk=image.sdk, auth=auth)
+        tag = f"mcp-template-test-{image.slug}-{auth}:{uuid.uuid4().hex[:8]}"
+        build_image(path, tag, standin)
+    project = tmp_path / "project"
+    shutil.copytree(path, project, ignore=shutil.ignore_patterns(".git"))
+    assert not (project / ".env").exists(), "a fresh bake has no .env"
+    port, name = free_port(), f"mcp-template-test-{uuid.uuid4().hex[:12]}"
+    script = []
+    for line in sh_blocks(project / "docs" / "container.md")[0].splitlines():
+        if line.startswith("docker build "):
+            continue  # the image is built already, with this command
+        if line.startswith("docker run "):
+            assert line.count(DOCUMENTED_PORT) == 1, line
+            assert line.endswith(f" {image.slug}"), line
+            line = line.replace(DOCUMENTED_PORT, f"-p 127.0.0.1:{port}:8000")
+            line = line.replace("docker run --rm ", f"docker run --detach --name {name} ", 1)
+            line = line.replace(" --env-file ", f" {shlex.join(published)} --env-file ", 1)
+            line = line.removesuffix(image.slug) + tag
+            assert name in line, line
+        script.append(line)
+    (curls,) = [block for block in sh_blocks(project / "README.md") if block.startswith("curl ")]
+    assert curls.count(DOCUMENTED_URL) == 2, curls
+    healthz = f"http://127.0.0.1:{port}/healthz"
+    script.append(
+        f"timeout {READY_TIMEOUT:.0f} sh -c "
+        f"'until curl -fsS -o /dev/null {healthz}; do sleep 0.1; done'"
+    )
+    script.append(curls.replace(DOCUMENTED_URL, f"http://127.0.0.1:{port}/mcp"))
+    started = time.monotonic()
+    try:
+        result = run(["sh", "-e", "-c", "\n".join(script)], cwd=project)
+        log = docker("logs", name).output
+    finally:
+        docker("rm", "--force", name)
+        if tag != image.tag:
+            docker("image", "rm", "--no-prune", tag)
+    assert result.returncode == 0, f"{result.describe()}\ncontainer log:\n{log}"
+    record_property(
+        "figure",
+        f"{image.sdk} auth={auth} quick start, docker run to both curl answers: "
+        f"{time.monotonic() - started:.1f} s",
+    )
+    answers = {
+        message["id"]: message
+        for line in result.output.splitlines()
+        if line.startswith("data:")
+        for message in [json.loads(line.removeprefix("data:"))]
+    }
+    assert "add" in [tool["name"] for tool in answers[1]["result"]["tools"]], result.output
+    assert answers[2]["result"]["structuredContent"] == {"result": 5.0}, result.output
+    assert (project / ".env").read_bytes() == (project / ".env.example").read_bytes()
+    assert " ERROR " not in log, log
 
 
 def test_defaults_bind_every_interface_run_as_non_root_and_report_healthy(
