@@ -11,12 +11,11 @@ that tag exists, so only the first run pays for debootstrap.
 Each SDK line's bake is built with the ``docker build`` command of its ``docs/container.md``
 (plus ``--network host`` and ``--build-arg BASE_IMAGE=<stand-in>``), its lock holding one
 package back from its newest release so that an image of the lock and an image of the newest
-releases differ. The page's quick start runs as written, ``.env`` made its way and the port
-published, with the README's curl commands against it; the other tests run the page's
-host-network ``docker run`` command on a free loopback port. Every container is on the host's
-network bound to 127.0.0.1, or in a network namespace of its own, or on a bridge network that
-publishes its port on 127.0.0.1, and is removed afterwards. ``.ci/run`` starts the engine
-without its default bridge (no iptables in CI), so the quick start runs on a user-defined one.
+releases differ. The page's quick start runs as written, ``.env`` made its way, on the host's
+network rather than with its published port, with the README's curl commands against it; the
+other tests run the page's host-network ``docker run`` command on a free loopback port. Every
+container is on the host's network or in a network namespace of its own (never on a bridge:
+tests talk to loopback only), and is removed afterwards.
 
 Without a Docker engine (or debootstrap, or root) these tests skip and say how to enable them;
 under ``CI=true`` they fail instead, since ``.ci/run`` installs and starts the engine. Figures
@@ -32,6 +31,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import socket
@@ -558,31 +558,6 @@ def test_the_image_carries_its_sbom(image: Image) -> None:
     assert all(c["purl"].startswith("pkg:pypi/") for c in sbom["components"])
 
 
-@pytest.fixture(scope="session")
-def published(engine: None) -> Iterator[list[str]]:
-    """Give the ``docker run`` arguments that put a container where ``-p`` publishes its port.
-
-    An engine with its default bridge needs nothing: the quick start runs as written. One started
-    as ``.ci/run`` starts it has none, so a user-defined bridge network stands in for it (its
-    userland proxy publishes ports without iptables), removed afterwards.
-    """
-    if docker("network", "inspect", "bridge").returncode == 0:
-        yield []
-        return
-    name = f"mcp-template-test-{uuid.uuid4().hex[:8]}"
-    created = docker("network", "create", "--driver", "bridge", name)
-    if created.returncode != 0:
-        unavailable(
-            f"no bridge network to publish ports from (`docker network create`: "
-            f"{created.output.strip()[-300:]})",
-            HOW_TO_ENABLE,
-        )
-    try:
-        yield ["--network", name]
-    finally:
-        docker("network", "rm", name)
-
-
 DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
 DOCUMENTED_PORT = "-p 127.0.0.1:8000:8000"
 
@@ -594,22 +569,26 @@ def sh_blocks(page: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("auth", ["none", "bearer"])
-def test_the_quick_start_reaches_the_service_through_a_published_port(
+def test_the_quick_start_serves_on_every_interface_and_answers_the_readme_calls(
     image: Image,
     auth: str,
-    published: list[str],
     bake: Bake,
     standin: str,
     tmp_path: Path,
     record_property: Callable[[str, object], None],
 ) -> None:
-    """docs/container.md's quick start, then the README's curl commands at the published port.
+    """docs/container.md's quick start, then the README's curl commands against it.
 
     In a fresh bake, so .env is made the page's way; the tools are listed and ``add`` answers 5.
-    As written, but for the image's tag, a free port instead of 8000, ``--detach`` and a name
-    instead of ``--rm`` (so the log can be read and the container removed), the network
-    ``published`` gives, and a wait for the service between the two. The image's build command
-    is the fixture's; with auth=bearer the bake is built here, on the fixture's cached layers.
+    As written, but for the image's tag, ``--detach`` and a name instead of ``--rm`` (so the log
+    can be read and the container removed), and the network: tests run containers on the host's
+    network only, bound to 127.0.0.1, where ``-p`` has nothing to publish, so the address is
+    given as settings after the page's ``--env-file``. What makes ``-p`` reach a container is
+    that the service listens on every interface of the container's own network, not on its
+    loopback, so the settings the image and the page's ``.env`` give must say 0.0.0.0:8000 (a
+    ``.env.example`` that set HOST=127.0.0.1 made the quick start unreachable). The image's
+    build command is the fixture's; with auth=bearer the bake is built here, on the fixture's
+    cached layers.
     """
     if shutil.which("curl") is None:
         unavailable("no curl, which the README's commands use", "apt-get install curl")
@@ -629,10 +608,10 @@ def test_the_quick_start_reaches_the_service_through_a_published_port(
         if line.startswith("docker run "):
             assert line.count(DOCUMENTED_PORT) == 1, line
             assert line.endswith(f" {image.slug}"), line
-            line = line.replace(DOCUMENTED_PORT, f"-p 127.0.0.1:{port}:8000")
+            line = line.replace(DOCUMENTED_PORT, "--network host")
             line = line.replace("docker run --rm ", f"docker run --detach --name {name} ", 1)
-            line = line.replace(" --env-file ", f" {shlex.join(published)} --env-file ", 1)
-            line = line.removesuffix(image.slug) + tag
+            address = f"-e {PREFIX}HOST=127.0.0.1 -e {PREFIX}PORT={port}"
+            line = line.removesuffix(image.slug) + f"{address} {tag}"
             assert name in line, line
         script.append(line)
     (curls,) = [block for block in sh_blocks(project / "README.md") if block.startswith("curl ")]
@@ -647,6 +626,26 @@ def test_the_quick_start_reaches_the_service_through_a_published_port(
     try:
         result = run(["sh", "-e", "-c", "\n".join(script)], cwd=project)
         log = docker("logs", name).output
+        # Where the service listens with the page's command and .env, in a network namespace
+        # of its own (the script's command gives the address as settings after the .env).
+        read = (
+            "from my_mcp_server.settings import read_settings as r; s = r(); print(s.host, s.port)"
+        )
+        env_file = ("--env-file", str(project / ".env"))
+        if auth == "bearer":  # required, and no part of the address
+            env_file += ("-e", f"{PREFIX}AUTH_TOKENS={secrets.token_hex(16)}")
+        where = docker(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            *env_file,
+            "--entrypoint",
+            "python3",
+            tag,
+            "-c",
+            read,
+        ).output
     finally:
         docker("rm", "--force", name)
         if tag != image.tag:
@@ -667,6 +666,7 @@ def test_the_quick_start_reaches_the_service_through_a_published_port(
     assert answers[2]["result"]["structuredContent"] == {"result": 5.0}, result.output
     assert (project / ".env").read_bytes() == (project / ".env.example").read_bytes()
     assert " ERROR " not in log, log
+    assert where.split() == ["0.0.0.0", "8000"], where
 
 
 def test_defaults_bind_every_interface_run_as_non_root_and_report_healthy(
