@@ -53,9 +53,11 @@ def install_pipeline(*, keep_exception_text: bool) -> None:
     _provider = provider
 
 
-def flush_pipeline(timeout: float) -> None:
+def flush_pipeline() -> None:
+    """Send the spans still waiting; the exporter's timeout (``OTEL_EXPORTER_OTLP_TIMEOUT``)
+    bounds the wait."""
     if _provider is not None:
-        _provider.force_flush(int(timeout * 1000))
+        _provider.force_flush()
 
 
 def service_resource() -> Resource:

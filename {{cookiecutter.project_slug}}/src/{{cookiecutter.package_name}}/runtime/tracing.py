@@ -74,9 +74,9 @@ def active() -> bool:
     return _started
 
 
-def flush(timeout: float = 2.0) -> None:
+def flush() -> None:
     """Export the spans still waiting, for a process about to end without running ``atexit``."""
     if _started:
         from .otlp import flush_pipeline
 
-        flush_pipeline(timeout)
+        flush_pipeline()
