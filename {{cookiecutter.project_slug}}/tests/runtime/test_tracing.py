@@ -207,6 +207,7 @@ def test_error_text_stays_out_of_spans_unless_a_setting_lets_it_in(
             assert text not in everything
 
 
+@pytest.mark.quick
 def test_the_exporter_strips_the_text_of_any_span_s_error() -> None:
     """The team's own spans too: an exception event keeps its type, loses message and trace."""
     received = InMemorySpanExporter()
@@ -249,6 +250,7 @@ def test_each_worker_sends_the_spans_still_waiting_when_it_stops(
     assert len(requests) == 6
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("stop", ["stdin closed", "SIGTERM"])
 def test_over_stdio_the_message_s_trace_context_is_the_parent(
     receiver: Receiver, stop: str
@@ -269,6 +271,7 @@ def test_over_stdio_the_message_s_trace_context_is_the_parent(
     assert span.attributes["jsonrpc.request.id"] == "2"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
@@ -286,6 +289,7 @@ def test_what_the_service_cannot_export_stops_it_in_one_line(
     )
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize(
     ("variables", "expected"),
     [
@@ -309,6 +313,7 @@ def test_the_standard_variables_turn_traces_on(variables: dict[str, str], expect
     assert wanted(variables) is expected
 
 
+@pytest.mark.quick
 def test_an_exporter_the_service_lacks_is_refused() -> None:
     with pytest.raises(SettingsError, match="OTEL_TRACES_EXPORTER='otlp,zipkin'"):
         wanted(
@@ -316,6 +321,7 @@ def test_an_exporter_the_service_lacks_is_refused() -> None:
         )
 
 
+@pytest.mark.process
 def test_without_the_variables_nothing_of_traces_is_loaded() -> None:
     """The process serves as it would with no tracing at all: no SDK, no middleware."""
     code = f"""
