@@ -82,10 +82,16 @@ class RequestSpans(SpanProcessor):
         state = current.get()
         if state is None or span.kind is not SpanKind.SERVER:
             return
-        state.trace_id = format_trace_id(span.get_span_context().trace_id)
+        started: trace.Span = span  # the API's signatures are typed on every SDK release
+        state.trace_id = format_trace_id(started.get_span_context().trace_id)
         attributes = span.attributes or {}
         if attributes.get(_METHOD) == "resources/read" and state.name is not None:
             span.set_attribute(RESOURCE_URI, state.name)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        # Nothing to flush; but the provider stops flushing at the first processor that does
+        # not say True, and the base class says nothing on some SDK releases (1.28).
+        return True
 
 
 class WithoutExceptionText(SpanExporter):
