@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 # Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses, with its
-# subscriptions/listen and its calls that ask the user in rounds (request state).
+# subscriptions/listen and its calls that ask the user in rounds (request state); 1.x's spans.
 LINE_ONLY = {
     "2.x": [
         "src/{package}/runtime/protocol_headers.py",
@@ -43,7 +43,11 @@ LINE_ONLY = {
         "tests/support/broker.py",
         "tests/support/listeners.py",
     ],
-    "1.x": ["tests/runtime/test_protocol_2026_refused.py"],
+    # The MCP server spans 2.x makes itself.
+    "1.x": [
+        "src/{package}/runtime/server_spans.py",
+        "tests/runtime/test_protocol_2026_refused.py",
+    ],
 }
 
 

@@ -397,6 +397,8 @@ def test_the_hook_refuses_every_slug_the_bake_depends_on(baked: Baked) -> None:
 CLIENT_FILES = {"claude_desktop_config.json", ".vscode/mcp.json", ".cursor/mcp.json"}
 # Upper-case names the docs mention that are not the service's settings.
 NOT_SETTINGS = {"CI", "MCP_TOKEN", "NAME", "PROMETHEUS_MULTIPROC_DIR", "TCP_NODELAY"}
+# OpenTelemetry's own variables (OTEL_EXPORTER_OTLP_ENDPOINT, ...), which its SDK reads.
+NOT_SETTINGS_PREFIX = "OTEL_"
 # A setting the docs name without its prefix: ``LOG_LEVEL``, ``METRICS=false``.
 SHORT_SETTING = re.compile(r"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z0-9]*(?==))(=.*)?")
 FILE_NAME = re.compile(r"[\w.~/*-]*[\w*-]\.(?:py|md|ya?ml|toml|conf|json|mjs|txt|cfg)|[\w.-]+/")
@@ -586,6 +588,7 @@ def test_settings_the_docs_name_are_settings(baked: Baked) -> None:
         if not code.startswith(prefix)
         and (match := SHORT_SETTING.fullmatch(code))
         and match[1] not in NOT_SETTINGS
+        and not match[1].startswith(NOT_SETTINGS_PREFIX)
     }
     unknown = sorted(
         f"{page}: {name}"

@@ -22,6 +22,12 @@ logged; resident memory fresh, at each storm's peak and a second after it (the f
 sets a high-water mark, the second shows whether a storm leaves anything behind); and the
 work-off time (from the end of the storm until the server's CPU goes idle).
 
+Traces (``--traces``): the bake as above against the bake exporting its spans over OTLP/HTTP
+(``OTEL_EXPORTER_OTLP_ENDPOINT``) to a stand-in collector in this process, which reads each
+batch and answers 200; runs alternate as above, SSE mode. The bake without the variable is the
+bake of the first table, with nothing of tracing loaded: its figures against the bare SDK's
+there are the cost of no exporter.
+
 Prints Markdown tables; the template README shows the latest. Figures, not assertions.
 """
 
@@ -43,6 +49,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 # Run as a script from tests/measure/: the template's helpers are one folder up.
@@ -171,11 +178,18 @@ def wait_until_serving(port: int, process: subprocess.Popen[bytes], log: Path) -
 
 
 @contextmanager
-def serving(kind: str, project: Path, json_response: bool) -> Iterator[Server]:
-    """Start ``bake`` (as its README does) or ``bare`` (uvicorn on the SDK's app)."""
+def serving(
+    kind: str, project: Path, json_response: bool, env_extra: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Start ``bake`` (as its README does) or ``bare`` (uvicorn on the SDK's app).
+
+    ``env_extra`` is added to its environment (the OpenTelemetry variables, say).
+    """
     port = free_port()
     venv_bin = project / ".venv" / "bin"
     env = clean_env({"PATH": f"{venv_bin}:{os.environ['PATH']}"})
+    env = {name: value for name, value in env.items() if not name.startswith("OTEL_")}
+    env.update(env_extra or {})
     if kind == "bake":
         env[f"{PACKAGE.upper()}_JSON_RESPONSE"] = str(json_response).lower()
         args = [str(venv_bin / COMMAND), "--port", str(port)]
@@ -285,6 +299,82 @@ def throughput(project: Path, args: argparse.Namespace, json_response: bool) -> 
             for kind in order:
                 add(totals[kind], wrk(servers[kind], script, args.duration, args.connections))
     return totals
+
+
+class Collector:
+    """A stand-in OTLP/HTTP collector: reads every batch and answers 200, counting them."""
+
+    def __init__(self) -> None:
+        """Bind a free port on 127.0.0.1; ``thread`` serves it once started."""
+        self.batches = 0
+        self.bytes = 0
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                collector.batches += 1
+                collector.bytes += len(body)
+                self.send_response(200)  # an empty ExportTraceServiceResponse is no bytes
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        """What ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set to for the service to send here."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def traces(project: Path, args: argparse.Namespace) -> tuple[Runs, Runs, Collector]:
+    """Alternate wrk runs against the bake without and with an OTLP exporter (SSE mode)."""
+    script = project / "call.lua"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    totals = {"off": Runs(), "on": Runs()}
+    collector = Collector()
+    collector.thread.start()
+    exporting = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint}
+    try:
+        with (
+            serving("bake", project, False) as off,
+            serving("bake", project, False, exporting) as on,
+        ):
+            servers = {"off": off, "on": on}
+            for server in servers.values():
+                check_answer(server)
+                wrk(server, script, 1, args.connections)  # warm-up, not counted
+            for round_ in range(args.rounds):
+                order = ("off", "on") if round_ % 2 == 0 else ("on", "off")
+                for kind in order:
+                    add(totals[kind], wrk(servers[kind], script, args.duration, args.connections))
+    finally:
+        collector.server.shutdown()
+        collector.server.server_close()
+    return totals["off"], totals["on"], collector
+
+
+def traces_row(sdk: str, off: Runs, on: Runs, collector: Collector) -> str:
+    """One row of the traces table."""
+    cells = [
+        sdk,
+        f"{off.per_second:,.0f}",
+        f"{on.per_second:,.0f}",
+        f"{on.per_second / off.per_second:.2f}",
+        f"{off.per_cpu_second:,.0f}",
+        f"{on.per_cpu_second:,.0f}",
+        f"{on.per_cpu_second / off.per_cpu_second:.2f}",
+        f"{statistics.median(off.p50):.1f} / {statistics.median(off.p99):.1f}",
+        f"{statistics.median(on.p50):.1f} / {statistics.median(on.p99):.1f}",
+        f"{collector.batches} / {collector.bytes / 2**20:.1f}",
+        f"{off.failed} / {on.failed}",
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
 def cut_short(port: int, count: int) -> None:
@@ -445,10 +535,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs per kind")
     parser.add_argument("--connections", type=int, default=16, help="wrk's open connections")
     parser.add_argument("--storm", type=int, default=2000, help="requests cut short")
+    parser.add_argument(
+        "--traces", action="store_true", help="also the bake with an OTLP exporter against without"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("benchmark.py needs wrk: apt-get install wrk")
-    rows, storms = [], []
+    rows, storms, traced = [], [], []
     with tempfile.TemporaryDirectory(prefix="mcp-bench-") as tmp:
         for line in args.lines:
             project, version = prepare(line, Path(tmp))
@@ -458,6 +551,8 @@ def main() -> int:
                 rows.append(throughput_row(sdk, mode, runs["bake"], runs["bare"]))
             for kind in ("bake", "bare"):
                 storms.append(storm_row(sdk, kind, storm(project, kind, args.storm)))
+            if args.traces:
+                traced.append(traces_row(sdk, *traces(project, args)))
     print(
         f"Machine: {machine()}; wrk {args.connections} connections, {args.rounds} rounds of "
         f"{args.duration:g} s per kind and mode, interleaved.\n"
@@ -478,6 +573,17 @@ def main() -> int:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(storms))
+    if traced:
+        print(
+            "\nTraces: the bake without an exporter (off) and exporting every span over "
+            "OTLP/HTTP to a local stand-in collector (on), SSE mode.\n"
+        )
+        print(
+            "| SDK | off req/s | on req/s | ratio | off req/CPU-s | on req/CPU-s | ratio "
+            "| off p50 / p99 ms | on p50 / p99 ms | batches / MiB sent | failed off / on |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(traced))
     return 0
 
 

@@ -25,7 +25,7 @@ from pydantic import AnyUrl, ValidationError
 from starlette.applications import Starlette
 from starlette.types import Scope
 
-from . import errors
+from . import errors, tracing
 from .about import SERVER_NAME, __version__
 from .auth import AuthSettings, server_auth
 from .hosts import transport_security
@@ -254,6 +254,7 @@ def new_server(settings: AuthSettings, *, shared: PerProcess[Any, Any] | None = 
 
 def create_http_app(server: Server, settings: ServiceSettings) -> Starlette:
     """The SDK's streamable-HTTP app, serving ``/mcp``; its lifespan is not run when mounted."""
+    trace_requests(server)
     return server.streamable_http_app()
 
 
@@ -269,4 +270,16 @@ def session_manager(server: Server) -> StreamableHTTPSessionManager:
 
 async def run_stdio(server: Server) -> None:
     """Serve one client over stdin/stdout until it closes stdin."""
+    trace_requests(server)
     await server.run_stdio_async()
+
+
+def trace_requests(server: Server) -> None:
+    """When traces are on, give each request the MCP server span 2.x makes itself.
+
+    Called once everything is registered: the handlers are wrapped as they are then.
+    """
+    if tracing.active():
+        from .server_spans import trace_requests as wrap_handlers  # imports OpenTelemetry
+
+        wrap_handlers(server._mcp_server)
