@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 # Files only one SDK line runs: MCP 2026-07-28, which 2.x speaks and 1.x refuses, with its
-# subscriptions/listen and its calls that ask the user in rounds (request state).
+# subscriptions/listen and its calls that ask the user in rounds (request state); 1.x's spans.
 LINE_ONLY = {
     "2.x": [
         "src/{package}/runtime/protocol_headers.py",
@@ -43,16 +43,20 @@ LINE_ONLY = {
         "tests/support/broker.py",
         "tests/support/listeners.py",
     ],
-    "1.x": ["tests/runtime/test_protocol_2026_refused.py"],
+    # The MCP server spans 2.x makes itself.
+    "1.x": [
+        "src/{package}/runtime/server_spans.py",
+        "tests/runtime/test_protocol_2026_refused.py",
+    ],
 }
 
 
 def choose_sdk_line(project: Path, package: str, line: str) -> None:
-    """Keep the chosen line's SDK seams and files; drop the other line's.
+    """Keep the chosen line's SDK seams, files and dependency lock; drop the other line's.
 
     The seams are ``runtime/sdk.py``, the tests' ``support/sdk_client.py`` and the suite's tools
     only one line serves (``support/line_tools.py``); the team's ``tests/test_tools.py`` tests
-    the examples of the line's ``tools.py``.
+    the examples of the line's ``tools.py``. The lock is ``uv.lock``.
     """
     choose_variant(project / "src" / package / "runtime", "sdk", line)
     choose_variant(project / "tests" / "support", "sdk_client", line)
@@ -60,6 +64,27 @@ def choose_sdk_line(project: Path, package: str, line: str) -> None:
     choose_variant(project / "tests", "test_tools", line)
     others = [path for other, paths in LINE_ONLY.items() if other != line for path in paths]
     remove_paths(project, [path.format(package=package) for path in others])
+    choose_variant(project, "uv", line, suffix=".lock")
+    sort_lock(project / "uv.lock")
+
+
+# What begins each package's table in uv.lock; a blank line ends the one before.
+LOCK_PACKAGE = "\n[[package]]\n"
+
+
+def sort_lock(lock: Path) -> None:
+    """Put the lock's packages in uv's order, by name, the project's own among them.
+
+    The template's lock was made for the default name, and lists the project where that name
+    sorts; uv lists it where this bake's name sorts. Moved there, the lock reads as uv wrote it
+    for this project, and uv's next rewrite of it (``uv lock --upgrade-package``, Dependabot's)
+    moves nothing. Packages of one name (one per Python version range) keep their order.
+    """
+    if not lock.is_file():
+        return
+    head, *packages = lock.read_text("utf-8").split(LOCK_PACKAGE)
+    packages.sort(key=lambda package: package.split('"', 2)[1])
+    lock.write_text(LOCK_PACKAGE.join([head, *packages]), encoding="utf-8")
 
 
 def choose_auth(project: Path, package: str, auth: str) -> None:
@@ -166,16 +191,17 @@ def init_git_repository(project: Path, author_name: str, author_email: str) -> s
     return None
 
 
-def choose_variant(directory: Path, module: str, choice: str) -> None:
+def choose_variant(directory: Path, module: str, choice: str, suffix: str = ".py") -> None:
     """Make ``<module>-<choice>.py`` the module ``<module>.py`` and delete its other variants.
 
     The template holds whole-file variants where SDK lines or options differ, rather than
     Jinja conditionals inside one file, so that each baked module reads as written by hand.
+    Files other than modules name their suffix (``uv-2.x.lock`` becomes ``uv.lock``).
     """
-    chosen = directory / f"{module}-{choice}.py"
+    chosen = directory / f"{module}-{choice}{suffix}"
     if chosen.is_file():
-        chosen.replace(directory / f"{module}.py")
-    for other in directory.glob(f"{module}-*.py"):
+        chosen.replace(directory / f"{module}{suffix}")
+    for other in directory.glob(f"{module}-*{suffix}"):
         other.unlink()
 
 

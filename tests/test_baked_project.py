@@ -3,14 +3,16 @@
 This is what a user does right after baking, so it catches what static checks
 cannot: dependency resolution, imports, the project's test suite, and its
 strict typing. Each SDK line is tested on the lowest and the newest mcp version
-it supports (``SDK_MATRIX``), each in its own fresh venv made by uv (installed
-from requirements-dev.txt and run as ``python -m uv``, so nothing installed by
-hand is needed). The baked suite includes the truncated-body regression test and
-its bare-SDK counterpart, which fails, saying so, on a version where upstream has
-fixed python-sdk issue 2064; features a floor version lacks are skipped there
-with the reason. The commands run in the baked project directory with the
-venv's Python and a scrubbed environment, so neither this test run's venv nor
-its pytest options leak in.
+it supports (``SDK_MATRIX``; the newest is the one the bake's uv.lock pins), each
+in its own fresh venv installed the way the bake's CI does it: ``uv sync --locked
+--extra dev`` (uv from requirements-dev.txt, run as ``python -m uv``, so nothing
+installed by hand is needed), then mcp moved to the version under test. The baked
+suite includes the truncated-body regression test and its bare-SDK counterpart,
+which fails, saying so, on a version where upstream has fixed python-sdk issue
+2064; features a floor version lacks are skipped there with the reason. The
+commands run in the baked project directory with the venv's Python and a
+scrubbed environment, so neither this test run's venv nor its pytest options
+leak in.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def case_id(line: str, version: str, auth: str) -> str:
 def installed(
     request: pytest.FixtureRequest, bake: Bake, tmp_path_factory: pytest.TempPathFactory
 ) -> Installed:
-    """Bake the defaults for one SDK line, install it with its dev extra, then pin mcp."""
+    """Bake the defaults for one SDK line, install its lock with the dev extra, then pin mcp."""
     sdk, mcp_version, auth = request.param
     output_dir = tmp_path_factory.mktemp(f"installed-{sdk}-{mcp_version}-{auth}")
     path = bake(output_dir, mcp_sdk=sdk, auth=auth)
@@ -93,8 +95,7 @@ def installed(
     )
 
     for command in (
-        python_module("uv", "venv", "--python", sys.executable, str(venv)),
-        python_module("uv", "pip", "install", "--python", str(python), "-e", ".[dev]"),
+        python_module("uv", "sync", "--locked", "--extra", "dev", "--python", sys.executable),
         python_module("uv", "pip", "install", "--python", str(python), f"mcp=={mcp_version}"),
     ):
         expect_success(run(command, cwd=path, env=env))

@@ -9,9 +9,13 @@ stays as it would be anywhere. The stand-in is tagged with a hash of its recipe 
 that tag exists, so only the first run pays for debootstrap.
 
 Each SDK line's bake is built with the ``docker build`` command of its ``docs/container.md``
-(plus ``--network host`` and ``--build-arg BASE_IMAGE=<stand-in>``) and run with that page's
-host-network ``docker run`` command on a free loopback port: every container is on the host's
-network bound to 127.0.0.1, or in a network namespace of its own, and is removed afterwards.
+(plus ``--network host`` and ``--build-arg BASE_IMAGE=<stand-in>``), its lock holding one
+package back from its newest release so that an image of the lock and an image of the newest
+releases differ. The page's quick start runs as written, ``.env`` made its way, on the host's
+network rather than with its published port, with the README's curl commands against it; the
+other tests run the page's host-network ``docker run`` command on a free loopback port. Every
+container is on the host's network or in a network namespace of its own (never on a bridge:
+tests talk to loopback only), and is removed afterwards.
 
 Without a Docker engine (or debootstrap, or root) these tests skip and say how to enable them;
 under ``CI=true`` they fail instead, since ``.ci/run`` installs and starts the engine. Figures
@@ -27,6 +31,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import socket
@@ -34,6 +39,7 @@ import statistics
 import tempfile
 import threading
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -42,8 +48,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
 
-from _support import Bake, CommandResult, run, unavailable
+from _support import Bake, CommandResult, python_module, run, unavailable
 
 # Each test sees both SDK lines' images; one worker builds them, one after the other, so the
 # second build reuses the first one's uv layer and both reuse the stand-in.
@@ -213,11 +221,17 @@ def replaced(argv: list[str], old: str, new: str) -> list[str]:
     return [new if arg == old else arg for arg in argv]
 
 
+# A package every bake locks (httpx's), held back in the images' locks to this older release,
+# which its requirement admits: an image of the newest releases would have another.
+HELD_BACK = ("certifi", "2024.8.30")
+
+
 @dataclass(frozen=True)
 class Image:
     """One SDK line's bake, built into an image, and the documented command that runs it."""
 
     sdk: str
+    path: Path
     tag: str
     slug: str
     run_command: list[str]
@@ -234,29 +248,52 @@ def image(
     standin: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Image]:
-    """Bake one SDK line, build it on the stand-in with its documented command; removed after."""
+    """Bake one SDK line, build it on the stand-in with its documented command; removed after.
+
+    Its lock holds ``HELD_BACK`` back first, as ``uv lock --upgrade-package`` does for a team.
+    """
     sdk: str = request.param
-    path = bake(tmp_path_factory.mktemp(f"container-{sdk}"), mcp_sdk=sdk)
-    commands = docs_commands((path / "docs" / "container.md").read_text("utf-8"))
-    (build,) = [argv for argv in commands if argv[:2] == ["docker", "build"]]
-    (host_run,) = [argv for argv in commands if argv[:2] == ["docker", "run"] and "host" in argv]
+    path = bake_held_back(bake, tmp_path_factory.mktemp(f"container-{sdk}"), mcp_sdk=sdk)
     slug = path.name
     tag = f"mcp-template-test-{slug}-{sdk.replace('.', '')}:{uuid.uuid4().hex[:8]}"
-    build = replaced(build, slug, tag)
-    build[2:2] = ["--network", "host", "--build-arg", f"BASE_IMAGE={standin}"]
-    started = time.monotonic()
-    output = docker_ok(*build[1:], timeout=BUILD_TIMEOUT, cwd=path)
-    build_seconds = time.monotonic() - started
-    # The legacy builder says "Using cache" for each reused step, BuildKit "CACHED".
-    cached_steps = len(re.findall(r"Using cache|CACHED", output))
+    built = build_image(path, tag, standin)
+    (host_run,) = [
+        argv
+        for argv in docs_commands((path / "docs" / "container.md").read_text("utf-8"))
+        if argv[:2] == ["docker", "run"] and "host" in argv
+    ]
     try:
         size = int(docker_ok("image", "inspect", "--format", "{{.Size}}", tag))
         base_size = int(docker_ok("image", "inspect", "--format", "{{.Size}}", standin))
-        yield Image(sdk, tag, slug, host_run, build_seconds, cached_steps, size, base_size)
+        yield Image(sdk, path, tag, slug, host_run, *built, size, base_size)
     finally:
         # Only the tag: the untagged layers below it are build cache that a build running in
         # parallel may be using.
         docker("image", "rm", "--no-prune", tag)
+
+
+def bake_held_back(bake: Bake, output_dir: Path, **answers: str) -> Path:
+    """Bake ``answers``, then hold ``HELD_BACK`` back in the bake's lock; return the bake."""
+    path = bake(output_dir, **answers)
+    held = run(python_module("uv", "lock", "--upgrade-package", "==".join(HELD_BACK)), cwd=path)
+    if held.returncode != 0:
+        pytest.fail(held.describe(), pytrace=False)
+    return path
+
+
+def build_image(path: Path, tag: str, standin: str) -> tuple[float, int]:
+    """Build the bake at ``path`` as ``tag`` with its docs' ``docker build`` on the stand-in.
+
+    Returns the seconds the build took and the number of steps reused from the build cache.
+    """
+    commands = docs_commands((path / "docs" / "container.md").read_text("utf-8"))
+    (build,) = [argv for argv in commands if argv[:2] == ["docker", "build"]]
+    build = replaced(build, path.name, tag)
+    build[2:2] = ["--network", "host", "--build-arg", f"BASE_IMAGE={standin}"]
+    started = time.monotonic()
+    output = docker_ok(*build[1:], timeout=BUILD_TIMEOUT, cwd=path)
+    # The legacy builder says "Using cache" for each reused step, BuildKit "CACHED".
+    return time.monotonic() - started, len(re.findall(r"Using cache|CACHED", output))
 
 
 def free_port() -> int:
@@ -398,11 +435,15 @@ def add(connection: http.client.HTTPConnection, request_id: int = 1) -> object:
 def test_image_is_small_and_carries_no_build_tools(
     image: Image, record_property: Callable[[str, object], None]
 ) -> None:
-    """The runtime stage has the virtualenv, not uv; size and build time are reported."""
+    """The runtime stage has the virtualenv, not the build's tools; size, build time reported.
+
+    Neither uv nor cyclonedx-bom, which only the build stage needs.
+    """
     check = (
         "import importlib.util, os, shutil, sys; "
-        "sys.exit(shutil.which('uv') is not None or os.path.exists('/opt/uv') "
-        "or importlib.util.find_spec('uv') is not None)"
+        "sys.exit(any(shutil.which(tool) for tool in ('uv', 'cyclonedx-py')) "
+        "or os.path.exists('/opt/tools') "
+        "or any(importlib.util.find_spec(module) for module in ('uv', 'cyclonedx')))"
     )
     docker_ok("run", "--rm", "--network", "none", "--entrypoint", "python3", image.tag, "-c", check)
     record_property("figure", f"{image.sdk} image size: {image.size_bytes / 1e6:.0f} MB")
@@ -413,6 +454,230 @@ def test_image_is_small_and_carries_no_build_tools(
         f"{image.sdk} image build: {image.build_seconds:.1f} s "
         f"({image.cached_steps} steps reused from the build cache)",
     )
+
+
+# What the image's Python says about itself: the environment markers evaluate against (as
+# packaging.markers.default_environment() gives them) and every distribution installed.
+INSPECT = """
+import importlib.metadata, json, os, platform, sys
+info = sys.implementation.version
+version = f"{info.major}.{info.minor}.{info.micro}"
+print(json.dumps({
+    "environment": {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": version,
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    },
+    "installed": {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()},
+}))
+"""
+
+
+def in_image(image: Image, *argv: str) -> str:
+    """Run a command in a fresh container of the image, off any network; return its output."""
+    network = ("--network", "none")
+    return docker_ok("run", "--rm", *network, "--entrypoint", argv[0], image.tag, *argv[1:])
+
+
+def installed(image: Image) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the image's marker environment, and its distributions' versions by name."""
+    found = json.loads(in_image(image, "python3", "-c", INSPECT))
+    versions = {canonicalize_name(name): v for name, v in found["installed"].items()}
+    return found["environment"], versions
+
+
+def locked_for(lock: dict[str, Any], environment: dict[str, str]) -> dict[str, str]:
+    """Return the packages uv.lock installs for its project without extras, in ``environment``.
+
+    The project's dependencies, and theirs, each with the extras asked for and the markers that
+    hold in the environment; a name locked at two versions (one per Python range) is told
+    apart by the version its dependent names.
+    """
+    packages = lock["package"]
+    (root,) = [package for package in packages if package.get("source") == {"editable": "."}]
+    found = {root["name"]: root["version"]}
+    pending = list(root["dependencies"])
+    while pending:
+        dependency = pending.pop()
+        marker = dependency.get("marker")
+        if marker and not Marker(marker).evaluate(environment):
+            continue
+        (package,) = [
+            package
+            for package in packages
+            if package["name"] == dependency["name"]
+            and dependency.get("version", package["version"]) == package["version"]
+        ]
+        extras = package.get("optional-dependencies", {})
+        wanted = package.get("dependencies", [])
+        wanted += [entry for extra in dependency.get("extra", []) for entry in extras[extra]]
+        if found.setdefault(package["name"], package["version"]) == package["version"]:
+            pending += [entry for entry in wanted if entry["name"] not in found]
+    return found
+
+
+def test_the_image_installs_exactly_the_lock(image: Image) -> None:
+    """Every package of uv.lock the service needs, at the lock's version, and nothing else.
+
+    Not the [dev] extra, and not the newest release of the package the lock holds back.
+    """
+    lock = tomllib.loads((image.path / "uv.lock").read_text("utf-8"))
+    environment, versions = installed(image)
+    expected = locked_for(lock, environment)
+    assert versions == expected
+    name, version = HELD_BACK
+    assert versions[name] == version
+    assert "mcp" in versions
+    assert not {"pytest", "mypy", "ruff"} & set(versions)
+
+
+def test_the_image_carries_its_sbom(image: Image) -> None:
+    """A CycloneDX document of the image's virtualenv, at /opt/venv/sbom.cdx.json.
+
+    The service as its main component, then each package installed at its version, mcp among
+    them; reproducible (no timestamp, no serial number).
+    """
+    sbom = json.loads(in_image(image, "cat", "/opt/venv/sbom.cdx.json"))
+    assert (sbom["bomFormat"], sbom["specVersion"]) == ("CycloneDX", "1.6")
+    assert "serialNumber" not in sbom
+    assert "timestamp" not in sbom["metadata"]
+    main = sbom["metadata"]["component"]
+    assert (main["type"], main["name"], main["version"]) == ("application", image.slug, "0.1.0")
+    _, versions = installed(image)
+    listed = {canonicalize_name(c["name"]): c["version"] for c in sbom["components"]}
+    assert listed == {name: v for name, v in versions.items() if name != image.slug}
+    assert listed["mcp"] == versions["mcp"]
+    assert all(c["purl"].startswith("pkg:pypi/") for c in sbom["components"])
+
+
+DOCUMENTED_URL = "http://127.0.0.1:8000/mcp"
+DOCUMENTED_PORT = "-p 127.0.0.1:8000:8000"
+
+
+def sh_blocks(page: Path) -> list[str]:
+    """Return the page's ``sh`` code blocks, continuation lines joined."""
+    blocks = re.findall(r"```sh\n(.*?)```", page.read_text("utf-8"), re.DOTALL)
+    return [block.replace("\\\n", " ") for block in blocks]
+
+
+@pytest.mark.parametrize("auth", ["none", "bearer"])
+def test_the_quick_start_serves_on_every_interface_and_answers_the_readme_calls(
+    image: Image,
+    auth: str,
+    bake: Bake,
+    standin: str,
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """docs/container.md's quick start, then the README's curl commands against it.
+
+    In a fresh bake, so .env is made the page's way; the tools are listed and ``add`` answers 5.
+    As written, but for the image's tag, ``--detach`` and a name instead of ``--rm`` (so the log
+    can be read and the container removed), and the network: tests run containers on the host's
+    network only, bound to 127.0.0.1, where ``-p`` has nothing to publish, so the address is
+    given as settings after the page's ``--env-file``. What makes ``-p`` reach a container is
+    that the service listens on every interface of the container's own network, not on its
+    loopback, so the settings the image and the page's ``.env`` give must say 0.0.0.0:8000 (a
+    ``.env.example`` that set HOST=127.0.0.1 made the quick start unreachable). The image's
+    build command is the fixture's; with auth=bearer the bake is built here, on the fixture's
+    cached layers.
+    """
+    if shutil.which("curl") is None:
+        unavailable("no curl, which the README's commands use", "apt-get install curl")
+    tag, path = image.tag, image.path
+    if auth != "none":
+        path = bake_held_back(bake, tmp_path / "bake", mcp_sdk=image.sdk, auth=auth)
+        tag = f"mcp-template-test-{image.slug}-{auth}:{uuid.uuid4().hex[:8]}"
+        build_image(path, tag, standin)
+    project = tmp_path / "project"
+    shutil.copytree(path, project, ignore=shutil.ignore_patterns(".git"))
+    assert not (project / ".env").exists(), "a fresh bake has no .env"
+    port, name = free_port(), f"mcp-template-test-{uuid.uuid4().hex[:12]}"
+    script = []
+    for line in sh_blocks(project / "docs" / "container.md")[0].splitlines():
+        if line.startswith("docker build "):
+            continue  # the image is built already, with this command
+        if line.startswith("docker run "):
+            assert line.count(DOCUMENTED_PORT) == 1, line
+            assert line.endswith(f" {image.slug}"), line
+            line = line.replace(DOCUMENTED_PORT, "--network host")
+            line = line.replace("docker run --rm ", f"docker run --detach --name {name} ", 1)
+            address = f"-e {PREFIX}HOST=127.0.0.1 -e {PREFIX}PORT={port}"
+            line = line.removesuffix(image.slug) + f"{address} {tag}"
+            assert name in line, line
+        script.append(line)
+    (curls,) = [block for block in sh_blocks(project / "README.md") if block.startswith("curl ")]
+    assert curls.count(DOCUMENTED_URL) == 2, curls
+    healthz = f"http://127.0.0.1:{port}/healthz"
+    script.append(
+        f"timeout {READY_TIMEOUT:.0f} sh -c "
+        f"'until curl -fsS -o /dev/null {healthz}; do sleep 0.1; done'"
+    )
+    script.append(curls.replace(DOCUMENTED_URL, f"http://127.0.0.1:{port}/mcp"))
+    started = time.monotonic()
+    try:
+        result = run(["sh", "-e", "-c", "\n".join(script)], cwd=project)
+        log = docker("logs", name).output
+        # Where the service listens with the page's command and .env, in a network namespace
+        # of its own (the script's command gives the address as settings after the .env).
+        read = (
+            "from my_mcp_server.settings import read_settings as r; s = r(); print(s.host, s.port)"
+        )
+        env_file = ("--env-file", str(project / ".env"))
+        if auth == "bearer":  # required, and no part of the address
+            env_file += ("-e", f"{PREFIX}AUTH_TOKENS={secrets.token_hex(16)}")
+        where = docker(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            *env_file,
+            "--entrypoint",
+            "python3",
+            tag,
+            "-c",
+            read,
+        ).output
+    finally:
+        docker("rm", "--force", name)
+        if tag != image.tag:
+            docker("image", "rm", "--no-prune", tag)
+    assert result.returncode == 0, f"{result.describe()}\ncontainer log:\n{log}"
+    record_property(
+        "figure",
+        f"{image.sdk} auth={auth} quick start, docker run to both curl answers: "
+        f"{time.monotonic() - started:.1f} s",
+    )
+    answers = {message["id"]: message for message in json_rpc_messages(result.output)}
+    assert "add" in [tool["name"] for tool in answers[1]["result"]["tools"]], result.output
+    assert answers[2]["result"]["structuredContent"] == {"result": 5.0}, result.output
+    assert (project / ".env").read_bytes() == (project / ".env.example").read_bytes()
+    assert " ERROR " not in log, log
+    assert where.split() == ["0.0.0.0", "8000"], where
+
+
+def json_rpc_messages(output: str) -> list[dict[str, Any]]:
+    """Return the JSON-RPC messages in what curl printed.
+
+    Plain JSON answers come one after another with nothing between them; SSE answers carry
+    theirs in ``data:`` lines.
+    """
+    decoder = json.JSONDecoder()
+    messages = []
+    at = output.find('{"jsonrpc"')
+    while at != -1:
+        message, end = decoder.raw_decode(output, at)
+        messages.append(message)
+        at = output.find('{"jsonrpc"', end)
+    return messages
 
 
 def test_defaults_bind_every_interface_run_as_non_root_and_report_healthy(

@@ -331,7 +331,8 @@ def test_main_keeps_only_the_chosen_variants(
         "1.x": ["tests/runtime/test_protocol_2026_refused.py"],
     }
     variants += [path for paths in line_only.values() for path in paths]
-    for path in [*variants, *AUTH_TESTS.values()]:
+    locks = [f"uv-{line}.lock" for line in lines]
+    for path in [*variants, *AUTH_TESTS.values(), *locks]:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(f"# {Path(path).name}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -358,6 +359,35 @@ def test_main_keeps_only_the_chosen_variants(
             assert (tmp_path / path).exists() == (line == sdk), path
     for option, test in AUTH_TESTS.items():
         assert (tmp_path / test).exists() == (option == auth), option
+    assert sorted(path.name for path in tmp_path.glob("*.lock")) == ["uv.lock"]
+    assert (tmp_path / "uv.lock").read_text("utf-8") == f"# uv-{sdk}.lock\n"
+
+
+LOCK_HEAD = 'version = 1\nrequires-python = ">=3.11"\n'
+LOCK_TABLES = {
+    "anyio": 'name = "anyio"\nversion = "4.9.0"\n',
+    "own": 'name = "zebra-tools"\nsource = { editable = "." }\n',
+    # One name, two versions (one per Python range): uv lists them by version.
+    "numpy-old": 'name = "numpy"\nversion = "2.2.6"\n',
+    "numpy-new": 'name = "numpy"\nversion = "2.3.1"\n',
+    "starlette": 'name = "starlette"\nversion = "0.48.0"\n',
+}
+
+
+def lock_text(*tables: str) -> str:
+    """Return a uv.lock with the head and the named tables, in that order."""
+    return "\n[[package]]\n".join([LOCK_HEAD, *(LOCK_TABLES[table] for table in tables)])
+
+
+def test_sort_lock_puts_the_project_where_uv_would(tmp_path: Path) -> None:
+    """The project's table moves to its name's place; tables of one name keep their order."""
+    lock = tmp_path / "uv.lock"
+    lock.write_text(lock_text("anyio", "own", "numpy-old", "numpy-new", "starlette"), "utf-8")
+    post_gen.sort_lock(lock)
+    expected = lock_text("anyio", "numpy-old", "numpy-new", "starlette", "own")
+    assert lock.read_text("utf-8") == expected
+    post_gen.sort_lock(tmp_path / "missing.lock")  # no lock (a template without one): no-op
+    assert not (tmp_path / "missing.lock").exists()
 
 
 def test_remove_paths_is_idempotent(tmp_path: Path) -> None:

@@ -178,10 +178,13 @@ def test_cruft_update_applies_template_changes_and_reports_conflicts(
     _git(project, "add", "--all")
     _git(project, "commit", "-q", "-m", "Describe our service")
 
-    # The template's year: a machinery change and a README change on the team's line.
+    # The template's year: a machinery change, a README change on the team's line, and a relock.
     baked_dir = template / "{{cookiecutter.project_slug}}"
-    old_cron, new_cron = '    - cron: "17 5 * * 1"', '    - cron: "23 4 * * 1"'
-    _replace_line(baked_dir / ".github" / "workflows" / "ci.yml", old_cron, new_cron)
+    old_step, new_step = "      - uses: actions/checkout@v4", "      - uses: actions/checkout@v5"
+    _replace_line(baked_dir / ".github" / "workflows" / "ci.yml", old_step, new_step)
+    lock = (project / "uv.lock").read_bytes()
+    (revision,) = [line for line in lock.decode().split("\n") if line.startswith("revision = ")]
+    _replace_line(baked_dir / "uv-2.x.lock", revision, "revision = 999")
     template_line = "{{ cookiecutter.description }} Built on the MCP service template."
     _replace_line(baked_dir / "README.md", "{{ cookiecutter.description }}", template_line)
     _git(template, "commit", "-q", "-a", "-m", "A year of template changes")
@@ -200,7 +203,10 @@ def test_cruft_update_applies_template_changes_and_reports_conflicts(
     assert "UU README.md" in status, status
     assert "M  .github/workflows/ci.yml" in status, status
 
-    assert new_cron in (project / ".github" / "workflows" / "ci.yml").read_text("utf-8").split("\n")
+    assert new_step in (project / ".github" / "workflows" / "ci.yml").read_text("utf-8").split("\n")
+    # The lock is the team's ([tool.cruft] skip): left as it was, for `uv lock` to move.
+    assert (project / "uv.lock").read_bytes() == lock
+    assert not any("uv.lock" in line for line in status), status
     readme = (project / "README.md").read_text("utf-8")
     # Both sides of the conflict are in the file, between git's markers: nothing is lost.
     ours, theirs = readme.split("<<<<<<< ours\n", 1)[1].split("\n=======\n", 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 import sys
 import tomllib
@@ -170,11 +171,11 @@ def _mcp_requirement(baked: Baked) -> Requirement:
     return mcp
 
 
-def test_workflow_tests_the_lowest_and_newest_mcp_of_the_line(baked: Baked) -> None:
-    """CI's matrix pins the requirement's floor (the slow tier's too) and asks for its newest.
+def test_workflow_tests_the_lock_and_the_lowest_mcp_of_the_line(baked: Baked) -> None:
+    """CI installs uv.lock as it is (--locked), then once more with mcp at the requirement's floor.
 
-    The second entry is the requirement itself, which pip resolves to the line's newest release;
-    the weekly schedule runs it when no PR does.
+    The floor is the slow tier's lowest pin too. No schedule: with the lock a rerun changes
+    nothing; new releases come as Dependabot's pull requests, which run the workflow.
     """
     workflow = _load_yaml(baked.path / ".github" / "workflows" / "ci.yml")
     requirement = _mcp_requirement(baked)
@@ -182,15 +183,18 @@ def test_workflow_tests_the_lowest_and_newest_mcp_of_the_line(baked: Baked) -> N
     floors = [Version(spec.version) for spec in requirement.specifier if spec.operator == ">="]
     assert floors == [Version(lowest)], f"{requirement}: the slow tier's lowest pin is {lowest}"
     job = workflow["jobs"]["test"]
-    assert [Requirement(pin) for pin in job["strategy"]["matrix"]["mcp"]] == [
-        Requirement(f"mcp=={lowest}"),
-        requirement,
-    ]
+    assert job["strategy"]["matrix"]["mcp"] == ["locked", lowest]
     # PyYAML reads the key `on` as the boolean True (YAML 1.1).
-    assert "schedule" in workflow[True]
-    commands = [step.get("run", "") for step in job["steps"]]
-    assert "pip install -e '.[dev]' \"$MCP\"" in commands
-    assert {"pre-commit run --all-files --show-diff-on-failure", "pytest --cov"} <= set(commands)
+    assert set(workflow[True]) == {"push", "pull_request"}
+    steps = job["steps"]
+    commands = [step.get("run", "") for step in steps]
+    sync = commands.index('uv sync --locked --extra dev --python "$PYTHON"')
+    (lowered,) = [i for i, step in enumerate(steps) if step.get("if") == "matrix.mcp != 'locked'"]
+    assert commands[lowered] == 'uv pip install --python .venv/bin/python "mcp==$MCP"'
+    assert steps[lowered]["env"] == {"MCP": "${{ matrix.mcp }}"}
+    path = commands.index('echo "$PWD/.venv/bin" >> "$GITHUB_PATH"')
+    checks = commands.index("pre-commit run --all-files --show-diff-on-failure")
+    assert sync < lowered < path < checks < commands.index("pytest --cov")
     redis = [
         i
         for i, command in enumerate(commands)
@@ -203,16 +207,29 @@ def test_workflow_tests_the_lowest_and_newest_mcp_of_the_line(baked: Baked) -> N
         assert redis == [], commands
 
 
+def test_workflow_and_image_install_with_one_uv(baked: Baked) -> None:
+    """CI's uv is the Dockerfile's, so the lock is read the same way in both."""
+    workflow = _load_yaml(baked.path / ".github" / "workflows" / "ci.yml")
+    commands = [step.get("run", "") for step in workflow["jobs"]["test"]["steps"]]
+    (pin,) = [command for command in commands if command.startswith("pip install ")]
+    assert re.fullmatch(r'pip install "uv==[\w.]+"', pin), pin
+    dockerfile = baked.path / "Dockerfile"
+    if dockerfile.is_file():
+        (version,) = re.findall(r"^ARG UV_VERSION=(\S+)$", dockerfile.read_text("utf-8"), re.M)
+        assert pin == f'pip install "uv=={version}"'
+
+
 def test_dependabot_groups_the_mcp_sdk(baked: Baked) -> None:
-    """Weekly pip and GitHub Actions updates; mcp alone in a group of its own."""
+    """Weekly uv (uv.lock) and GitHub Actions updates; mcp alone in a group of its own."""
     config = _load_yaml(baked.path / ".github" / "dependabot.yml")
     assert config["version"] == 2
     updates = {update["package-ecosystem"]: update for update in config["updates"]}
-    assert set(updates) == {"pip", "github-actions"}
+    assert set(updates) == {"uv", "github-actions"}
     for update in updates.values():
         assert update["directory"] == "/"
         assert update["schedule"]["interval"] == "weekly"
-    groups = updates["pip"]["groups"]
+    assert (baked.path / "uv.lock").is_file(), "Dependabot's uv updates need the lock"
+    groups = updates["uv"]["groups"]
     assert groups["mcp-sdk"] == {"patterns": ["mcp"]}
     others = [group for name, group in groups.items() if name != "mcp-sdk"]
     assert all("mcp" in group.get("exclude-patterns", []) for group in others), groups

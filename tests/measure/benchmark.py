@@ -37,6 +37,12 @@ tracebacks logged; resident memory fresh, at each storm's peak and a second afte
 first storm sets a high-water mark, the second shows whether a storm leaves anything behind);
 and the work-off time (from the end of the storm until the server's CPU goes idle).
 
+Traces (``--traces``): the bake (SSE mode) against the same bake exporting its spans over
+OTLP/HTTP (``OTEL_EXPORTER_OTLP_ENDPOINT``) to a stand-in collector in this process, which
+reads each batch and answers 200; runs alternate as above. The bake without the variable has
+nothing of tracing loaded: its figures against the bare SDK's in the first table are the cost
+of no exporter.
+
 Needs wrk, taskset, node and npm (the TypeScript SDK is installed from npm into a cache
 directory, ``MCP_TEMPLATE_NPM_CACHE`` or ``~/.cache/mcp-template-npm``; FastMCP from PyPI into
 a venv of its own). Prints Markdown tables; the template README shows the latest. Figures,
@@ -62,6 +68,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 # Run as a script from tests/measure/: the template's helpers are one folder up.
@@ -295,7 +302,8 @@ def serving(kind: Kind, logs: Path) -> Iterator[Server]:
     """Start a server of ``kind`` on a free port, pinned to the server's core."""
     port = free_port()
     args = [arg.format(port=port) for arg in kind.args]
-    env = clean_env({**kind.env})
+    env = {name: value for name, value in clean_env().items() if not name.startswith("OTEL_")}
+    env.update(kind.env)
     slug = re.sub(r"[^a-z0-9]+", "-", kind.name.lower()).strip("-")
     log = logs / f"{slug}-{port}.log"
     with log.open("wb") as sink:
@@ -428,6 +436,82 @@ def throughput(line: Line, args: argparse.Namespace) -> dict[Request, dict[str, 
                 measured = wrk(servers[name], scripts[request], args.duration, args.connections)
                 add(totals[request][name], measured)
     return totals
+
+
+class Collector:
+    """A stand-in OTLP/HTTP collector: reads every batch and answers 200, counting them."""
+
+    def __init__(self) -> None:
+        """Bind a free port on 127.0.0.1; ``thread`` serves it once started."""
+        self.batches = 0
+        self.bytes = 0
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                collector.batches += 1
+                collector.bytes += len(body)
+                self.send_response(200)  # an empty ExportTraceServiceResponse is no bytes
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        """What ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set to for the service to send here."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def traces(line: Line, args: argparse.Namespace) -> tuple[Runs, Runs, Collector]:
+    """Alternate wrk runs against the bake without and with an OTLP exporter (SSE mode)."""
+    script = line.project / "traces.lua"
+    script.write_text(PLAIN.wrk_script(), encoding="utf-8")
+    totals = {"off": Runs(), "on": Runs()}
+    collector = Collector()
+    collector.thread.start()
+    (sse,) = [kind for kind in line.kinds if kind.name == BAKE_SSE]
+    exporting = Kind(
+        sse.name, sse.args, sse.cwd, {**sse.env, "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint}
+    )
+    try:
+        with serving(sse, line.project) as off, serving(exporting, line.project) as on:
+            servers = {"off": off, "on": on}
+            for server in servers.values():
+                check_answer(server, PLAIN)
+                wrk(server, script, 1, args.connections)  # warm-up, not counted
+            for round_ in range(args.rounds):
+                order = ("off", "on") if round_ % 2 == 0 else ("on", "off")
+                for kind in order:
+                    add(totals[kind], wrk(servers[kind], script, args.duration, args.connections))
+    finally:
+        collector.server.shutdown()
+        collector.server.server_close()
+    return totals["off"], totals["on"], collector
+
+
+def traces_row(line: Line, off: Runs, on: Runs, collector: Collector) -> str:
+    """Return one row of the traces table."""
+    cells = [
+        f"{line.line} (mcp {line.mcp})",
+        f"{off.per_second:,.0f}",
+        f"{on.per_second:,.0f}",
+        f"{on.per_second / off.per_second:.2f}",
+        f"{off.per_cpu_second:,.0f}",
+        f"{on.per_cpu_second:,.0f}",
+        f"{on.per_cpu_second / off.per_cpu_second:.2f}",
+        f"{statistics.median(off.p50):.1f} / {statistics.median(off.p99):.1f}",
+        f"{statistics.median(on.p50):.1f} / {statistics.median(on.p99):.1f}",
+        f"{collector.batches} / {collector.bytes / 2**20:.1f}",
+        f"{off.failed} / {on.failed}",
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
 def cut_short(port: int, count: int) -> None:
@@ -672,13 +756,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs per server and request")
     parser.add_argument("--connections", type=int, default=16, help="wrk's open connections")
     parser.add_argument("--storm", type=int, default=2000, help="requests cut short")
+    parser.add_argument(
+        "--traces", action="store_true", help="also the bake with an OTLP exporter against without"
+    )
     args = parser.parse_args()
     # Stopped by a signal, it still stops every server it started (they are in ExitStacks).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             raise SystemExit(f"benchmark.py needs {tool}: apt-get install wrk util-linux")
-    rows, storms, loads = [], [], [load_average()]
+    rows, storms, traced, loads = [], [], [], [load_average()]
     with tempfile.TemporaryDirectory(prefix="mcp-bench-") as tmp:
         peers = install_peers(Path(tmp))
         for sdk_line in args.lines:
@@ -688,6 +775,8 @@ def main() -> int:
             for kind in line.kinds:
                 if kind.name in (BAKE, BARE_SSE):
                     storms.append(storm_row(line, kind.name, storm(kind, line.project, args.storm)))
+            if args.traces:
+                traced.append(traces_row(line, *traces(line, args)))
     pinning = "server and wrk each pinned to a core" if pinned(SERVER_CPU) else "no pinning"
     print(
         f"Machine: {machine()}; load average {' -> '.join(loads)} (1 min, before and after each "
@@ -710,6 +799,17 @@ def main() -> int:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(storms))
+    if traced:
+        print(
+            "\nTraces: the bake without an exporter (off) and exporting every span over "
+            "OTLP/HTTP to a local stand-in collector (on), SSE mode.\n"
+        )
+        print(
+            "| SDK | off req/s | on req/s | ratio | off req/CPU-s | on req/CPU-s | ratio "
+            "| off p50 / p99 ms | on p50 / p99 ms | batches / MiB sent | failed off / on |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(traced))
     return 0
 
 

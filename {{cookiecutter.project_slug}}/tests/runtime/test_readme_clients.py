@@ -1,16 +1,18 @@
-"""The README's client example and ``docs/clients.md``, run as written.
+"""The README's client examples and ``docs/clients.md``, run as written.
 
 Every client configuration is parsed from the docs themselves: the stdio ones must name this
 command with arguments that start the server, the HTTP ones a URL (and the headers, where the
-service wants a token) that reach a running one. The README's Python example is run as a script
-against a real server. So the docs cannot drift from what the service accepts. (The template's
-own CI runs the Inspector commands, which need Node.js.)
+service wants a token) that reach a running one. The README's curl commands are run by the shell
+and its Python example as a script, against a real server. So the docs cannot drift from what
+the service accepts. (The template's own CI runs the Inspector commands, which need Node.js.)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +25,7 @@ from {{ cookiecutter.package_name }} import SERVER_NAME
 from ..support import credentials
 from ..support.client import list_tool_names, over_stdio
 from ..support.processes import CONSOLE_SCRIPT, STARTUP_TIMEOUT, clean_environment
-from ..support.rpc import LEGACY_PROTOCOL, rpc_request, send
+from ..support.rpc import LEGACY_PROTOCOL, parse_rpc_response, rpc_request, send
 from ..support.servers import RunningServer
 from ..support.tools import QUICK, SUITE_TOOLS, team_tool_names
 
@@ -144,3 +146,52 @@ def test_the_python_example_prints_the_sum(server: RunningServer) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "{'result': 5.0}\n"
+
+
+# The README's tools/call names the example tool; the test has curl call the suite's own.
+CURL_SWAP = ('"name": "add"', f'"name": "{QUICK}"')
+IN_CI = os.environ.get("CI", "").lower() in {"true", "1"}
+
+
+def curl_commands() -> list[str]:
+    """The README's curl commands, each on one line, as the shell reads them."""
+    (block,) = [block for block in code_blocks(README, "sh") if block.startswith("curl ")]
+    return block.replace("\\\n", " ").splitlines()
+
+
+def run_curl(command: str, url: str, env: dict[str, str]) -> str:
+    """Run a README curl command with the shell, at ``url``; what it printed."""
+    if shutil.which("curl") is None:
+        reason, how = "no curl, which the README's examples use", "apt-get install curl"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI=true, so this test must run ({how})")
+        pytest.skip(f"{reason}: {how}")
+    assert DOCUMENTED_URL in command, command
+    result = subprocess.run(
+        ["sh", "-c", command.replace(DOCUMENTED_URL, url)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=STARTUP_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.process
+def test_the_curl_commands_list_the_tools_and_call_one(server: RunningServer) -> None:
+    """tools/list and tools/call with only the README's headers (and its token, if any)."""
+    listing, call = curl_commands()
+    env = {**clean_environment(), **credentials.client_environment()}
+    # The default answers a call that asks for no progress with plain JSON, as the README says.
+    listed = parse_rpc_response("application/json", run_curl(listing, server.mcp_url, env))
+    assert set(SUITE_TOOLS) <= {tool["name"] for tool in listed["result"]["tools"]}
+    assert CURL_SWAP[0] in call
+    answer = run_curl(call.replace(*CURL_SWAP), server.mcp_url, env)
+    called = parse_rpc_response("application/json", answer)
+    assert called["result"]["structuredContent"] == {"result": 5.0}
+    # Where the service wants a token, the README's is what lets the commands in.
+    if credentials.client_environment():
+        refused = run_curl(listing, server.mcp_url, {**env, "MCP_TOKEN": ""})
+        assert "error" in json.loads(refused), refused

@@ -9,6 +9,7 @@ a pydantic traceback.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -198,18 +199,43 @@ def test_a_bad_line_in_env_file_is_named_with_the_file(env_file: Path) -> None:
         read_settings()
 
 
+EXAMPLE = Path(__file__).parents[2] / ".env.example"
+# A setting listed but commented out: ``# PREFIX_NAME=default``.
+COMMENTED_OUT = re.compile(rf"^# ({ENV_PREFIX}[A-Z0-9_]+)=(.*)$", re.MULTILINE)
+
+
 def test_env_example_lists_every_setting_with_its_default() -> None:
     """``.env.example`` is where a newcomer learns the settings: none missing, none stale, and
-    every value that is filled in is the default."""
-    example = Path(__file__).parents[2] / ".env.example"
-    lines = dotenv_values(example)
-    listed = {name.removeprefix(ENV_PREFIX).lower(): value for name, value in lines.items()}
+    every value that is filled in is the default, commented out or not."""
+    lines = dotenv_values(EXAMPLE)
+    commented = dict(COMMENTED_OUT.findall(EXAMPLE.read_text("utf-8")))
+    assert set(lines).isdisjoint(commented), "a setting both set and commented out"
+    listed = {
+        name.removeprefix(ENV_PREFIX).lower(): value
+        for name, value in {**lines, **commented}.items()
+    }
     assert sorted(listed) == sorted(Settings.model_fields)
     defaults = Settings.model_construct()
     for field, value in listed.items():
         if value:  # required settings are listed empty
             parsed = Settings.model_validate({**_required(), field: value}).model_dump()[field]
             assert parsed == getattr(defaults, field), field
+
+
+def test_env_example_leaves_the_address_to_where_the_service_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container started with ``--env-file`` and an .env copied from ``.env.example`` listens
+    where its image says, 0.0.0.0:8000, which a published port reaches: the file's lines win over
+    the image's environment, and it has no address line that is not commented out."""
+    monkeypatch.setenv(env_name("host"), "0.0.0.0")  # the image's environment
+    monkeypatch.setenv(env_name("port"), "8000")
+    required = {ENV_PREFIX + name for name in credentials.environment()}
+    for name, value in dotenv_values(EXAMPLE).items():
+        if name not in required:  # those are for whoever copies the file to fill in
+            monkeypatch.setenv(name, value or "")
+    loaded = read_settings()
+    assert (loaded.host, loaded.port) == ("0.0.0.0", 8000)
 
 
 def _required() -> dict[str, str]:

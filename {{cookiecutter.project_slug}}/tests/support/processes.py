@@ -52,8 +52,13 @@ def untraced(env: dict[str, str]) -> dict[str, str]:
 
 def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any of the service's variables the developer may
-    have exported, plus ``settings`` (``PORT="abc"`` and so on)."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)}
+    have exported, nor OpenTelemetry's (which turn traces on), plus ``settings``
+    (``PORT="abc"`` and so on)."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith((ENV_PREFIX, "OTEL_"))
+    }
     inherited = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
     env["PYTHONPATH"] = os.pathsep.join([*SUITE_TOOLS_PATH, *inherited])
     # The service refuses to start without the settings that check its clients, if it has any;

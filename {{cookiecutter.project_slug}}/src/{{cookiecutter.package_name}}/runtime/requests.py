@@ -79,6 +79,9 @@ class RequestState:
     outcome: Outcome = Outcome.OK
     code: int | None = None  # the JSON-RPC error code, when the outcome is RPC_ERROR
     event: Event | None = None  # what the request path saw happen, if anything
+    # The trace the request is served in, as 32 hex digits, when traces are on (``tracing.py``):
+    # the caller's from ``traceparent``, then the MCP server span's.
+    trace_id: str | None = None
 
     @classmethod
     def of(cls, scope: Scope) -> RequestState:

@@ -25,7 +25,7 @@ from pydantic import AnyUrl, ValidationError
 from starlette.applications import Starlette
 from starlette.types import Scope
 
-from . import errors
+from . import errors, tracing
 from .about import SERVER_NAME, __version__
 from .auth import AuthSettings, server_auth
 from .hosts import transport_security
@@ -267,6 +267,7 @@ def create_http_app(server: Server, settings: ServiceSettings, *, json_response:
     (``http/app.py``). FastMCP builds its app from its own settings and keeps the first session
     manager it made: the mode is set and the manager forgotten before each.
     """
+    trace_requests(server)  # once, however many apps: it wraps each handler only once
     server.settings.json_response = json_response
     server._session_manager = None
     app = server.streamable_http_app()
@@ -280,4 +281,16 @@ def has_tool(server: Server, name: str) -> bool:
 
 async def run_stdio(server: Server) -> None:
     """Serve one client over stdin/stdout until it closes stdin."""
+    trace_requests(server)
     await server.run_stdio_async()
+
+
+def trace_requests(server: Server) -> None:
+    """When traces are on, give each request the MCP server span 2.x makes itself.
+
+    Called once everything is registered: the handlers are wrapped as they are then.
+    """
+    if tracing.active():
+        from .server_spans import trace_requests as wrap_handlers  # imports OpenTelemetry
+
+        wrap_handlers(server._mcp_server)

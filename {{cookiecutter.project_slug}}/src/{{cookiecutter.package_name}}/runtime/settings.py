@@ -165,6 +165,14 @@ class ServiceSettings(BaseSettings):
         default=True,
         description="Serve Prometheus metrics at GET /metrics (not behind MCP auth).",
     )
+    trace_exception_text: bool = Field(
+        default=False,
+        description=(
+            "Let exported spans carry error messages and exception text (status descriptions, "
+            "exception events); unset, they carry the error's type and code only. Traces are on "
+            "when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/operating.md)."
+        ),
+    )
     request_state_keys: SecretList = Field(
         default=(),
         description=(

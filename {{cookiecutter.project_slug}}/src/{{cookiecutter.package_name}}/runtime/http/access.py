@@ -4,8 +4,9 @@ The outermost middleware: it gives each request its ``RequestState`` (``requests
 anything else runs, so the guard's warnings, a tool's log lines and the access line all name
 the same request id, and echoes that id in an ``X-Request-ID`` response header. When the
 request is answered it writes the access line (at INFO; at DEBUG for the probes and scrapes of
-``QUIET_PATHS``) and hands the state to the metrics. What the line says is in
-``docs/operating.md``; uvicorn's own access line is switched off (``logs.py``) in its favour.
+``QUIET_PATHS``), naming the request's trace when traces are on, and hands the state to the
+metrics. What the line says is in ``docs/operating.md``; uvicorn's own access line is switched
+off (``logs.py``) in its favour.
 """
 
 from __future__ import annotations
@@ -76,9 +77,10 @@ class AccessLog:
             f"{state.outcome} {state.code}" if state.outcome is Outcome.RPC_ERROR else state.outcome
         )
         rpc_id = f", id {state.rpc_id}" if state.rpc_id is not None else ""
+        trace = f", trace {state.trace_id}" if state.trace_id is not None else ""
         logger.log(
             level,
-            "%s %s%s -> %s (HTTP %d) in %.1f ms%s, client %s, request %s",
+            "%s %s%s -> %s (HTTP %d) in %.1f ms%s, client %s, request %s%s",
             scope["method"],
             scope["path"],
             what,
@@ -88,6 +90,7 @@ class AccessLog:
             rpc_id,
             client,
             state.request_id,
+            trace,
             extra={
                 "http_method": scope["method"],
                 "path": scope["path"],
@@ -100,5 +103,6 @@ class AccessLog:
                 "duration_ms": duration_ms,
                 "client": client,
                 "request_id": state.request_id,
+                "trace_id": state.trace_id,
             },
         )

@@ -31,6 +31,7 @@ from ..sdk import (
     has_tool,
 )
 from ..settings import ENV_PREFIX, SettingsError
+from ..tracing import active as tracing_active
 from .access import AccessLog
 from .guard import DisconnectGuard
 from .limits import HeaderLimit, RequestLimit
@@ -115,20 +116,26 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if metrics is not None:
         routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
+    middleware = [
+        # First, so that every request has its id and its access line, refusals included.
+        Middleware(AccessLog, metrics=metrics),
+        Middleware(RequestLimit, max_requests=settings.limit_concurrency),
+        Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
+        # Authentication, if any, comes before the guard reads a body.
+        Middleware(McpPath, endpoint=protect(bound or guarded, settings)),
+    ]
+    if tracing_active():
+        # Only then: its imports and its work are for traces (tracing.py).
+        from .trace_context import TraceContext
+
+        middleware.insert(1, Middleware(TraceContext))
     app = Starlette(
         routes=[
             *routes,
             # The SDK's other routes, if any (they take no JSON-RPC: no guard).
             Mount("/", app=protect(main.app, settings)),
         ],
-        middleware=[
-            # First, so that every request has its id and its access line, refusals included.
-            Middleware(AccessLog, metrics=metrics),
-            Middleware(RequestLimit, max_requests=settings.limit_concurrency),
-            Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
-            # Authentication, if any, comes before the guard reads a body.
-            Middleware(McpPath, endpoint=protect(bound or guarded, settings)),
-        ],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.mcp_server = server

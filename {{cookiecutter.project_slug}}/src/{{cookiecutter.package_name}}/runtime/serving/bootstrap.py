@@ -1,5 +1,6 @@
 """What every entry point does first, in one place: the settings read, or one line saying what is
-wrong with them; logging set up; and once the app is built, the start-up heap frozen."""
+wrong with them; logging set up; traces started in the process that serves; and once the app is
+built, the start-up heap frozen."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..about import SERVER_NAME
 from ..auth import AuthSettings
 from ..sdk import PER_REQUEST_LOGGERS
 from ..settings import ServiceSettings, SettingsError
+from ..tracing import start_tracing, wanted
 from .heap import freeze_startup_heap
 from .logs import configure_logging
 
@@ -32,6 +34,7 @@ def start(service: Service[SettingsT], **overrides: object) -> SettingsT:
     """
     try:
         settings = service.read_settings(**overrides)
+        wanted()  # the OpenTelemetry variables, checked before anything starts
     except SettingsError as exc:
         raise StartupFailed(f"{SERVER_NAME}: error: {exc}") from None
     start_logging(settings)
@@ -44,12 +47,15 @@ def start_logging(settings: ServiceSettings) -> None:
 
 
 def started_app(service: Service[SettingsT], settings: SettingsT) -> Starlette:
-    """The HTTP app this process serves; what start-up made is frozen once it is built.
+    """The HTTP app this process serves, its traces started; what start-up made is frozen once
+    it is built.
 
     Raises:
-        StartupFailed: the settings are not for an HTTP app (``TRANSPORT=stdio``).
+        StartupFailed: the settings are not for an HTTP app (``TRANSPORT=stdio``), or the
+            OpenTelemetry variables ask for what the service does not have.
     """
     try:
+        start_tracing(settings)
         app = service.create_app(settings)
     except SettingsError as exc:
         raise StartupFailed(f"{SERVER_NAME}: error: {exc}") from None

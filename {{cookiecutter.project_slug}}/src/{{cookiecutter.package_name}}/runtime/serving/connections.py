@@ -15,12 +15,15 @@ Two things uvicorn leaves to whoever creates its sockets and protocols:
   ``header_timeout`` seconds of connecting (or of its previous response) is closed, and the
   concurrency limit counts requests, not connections (see ``limits.py``).
 
-And one thing uvicorn does at shutdown: it closes every connection with no request in progress,
-including one it accepted a moment ago whose request is still on its way. A reverse proxy that
+And two things about shutdown. uvicorn closes every connection with no request in progress,
+including one it accepted a moment ago whose request is still on its way: a reverse proxy that
 has sent a POST on such a connection cannot retry it and answers 502. Here a connection that
-has received nothing yet gets ``SHUTDOWN_REQUEST_WINDOW`` seconds to deliver its request, which
-is then served and the connection closed after it; a connection idle after a response is closed
-at once, as before (its client cannot tell it from one closed by the keep-alive timeout).
+has received no complete head gets what is left of ``SHUTDOWN_REQUEST_WINDOW`` seconds from its
+accept to deliver its request, which is then served and the connection closed after it; one
+older than that, idle after a response or stalled in its head, is closed at once. And uvicorn
+tells only the connections it knows of when the shutdown begins: one whose accept was still
+under way is told as it starts (``draining``), rather than waiting out ``header_timeout``. So
+the drain lasts as long as the longest request in flight, or the short window, and no longer.
 
 Closed connections are counted, not logged one by one: a flood of them would otherwise flood
 the log. One INFO line per minute at most sums them up.
@@ -40,8 +43,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 logger = logging.getLogger(__name__)
 
 SUMMARY_INTERVAL: Final = 60.0
-# Seconds a connection accepted before a graceful shutdown began, with nothing received on it
-# yet, has to deliver its request: a proxy sends it within milliseconds of connecting.
+# Seconds from its accept in which a connection with no complete request head yet may still
+# deliver one during a graceful shutdown: a proxy sends it within milliseconds of connecting.
 SHUTDOWN_REQUEST_WINDOW: Final = 1.0
 _TIMED_OUT: Final = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -89,9 +92,10 @@ class GuardedH11Protocol(H11Protocol):
     Pass ``protocol_class(header_timeout)`` to ``uvicorn.Config(http=...)``.
     """
 
-    # Set per server process by ``protocol_class``.
+    # Set per server process by ``protocol_class``, and ``draining`` once its shutdown begins.
     header_timeout: ClassVar[float]
     head_timeouts: ClassVar[HeadTimeouts]
+    draining: ClassVar[bool] = False
     head_deadline: asyncio.TimerHandle | None = None
     # Set when a shutdown finds the connection with nothing received: it serves one last request.
     last_request_window: asyncio.TimerHandle | None = None
@@ -102,6 +106,8 @@ class GuardedH11Protocol(H11Protocol):
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._await_head()
+        if self.draining:
+            self.shutdown()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -126,12 +132,18 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def shutdown(self) -> None:
-        """Begin a graceful shutdown on this connection (the server calls it once)."""
-        if self.cycle is None and not self.transport.is_closing():
-            # Accepted, nothing of a request received: it may be on the wire. Wait briefly.
-            window = self.loop.call_later(SHUTDOWN_REQUEST_WINDOW, self._last_request_window_over)
-            self.last_request_window = window
-            return
+        """Begin a graceful shutdown on this connection (by the server, or as it starts)."""
+        if self.last_request_window is not None:
+            return  # told already
+        if self.cycle is None and not self.transport.is_closing() and self.head_deadline:
+            # Accepted, no complete head yet. Just now? Its request may be on the wire: wait.
+            accepted = self.head_deadline.when() - self.header_timeout
+            left = accepted + SHUTDOWN_REQUEST_WINDOW - self.loop.time()
+            if left > 0:
+                self.last_request_window = self.loop.call_later(
+                    left, self._last_request_window_over
+                )
+                return
         super().shutdown()
 
     def _last_request_window_over(self) -> None:

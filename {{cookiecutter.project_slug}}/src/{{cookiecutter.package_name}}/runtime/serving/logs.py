@@ -1,8 +1,8 @@
 """Logging to stderr, one record per line, the same for our code, uvicorn and the SDK.
 
 ``LOG_FORMAT=text`` (the default) writes readable lines; ``json`` writes one JSON object per
-line for log shippers, with the request's fields when a record has them. What the lines say
-are in ``docs/operating.md``.
+line for log shippers, with the request's fields when a record has them (its id, and its trace
+id when traces are on). What the lines say are in ``docs/operating.md``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ _EVERY_RECORD: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", 
 
 
 class RequestIdFilter(logging.Filter):
-    """Gives every record written while a request is served that request's id.
+    """Gives every record written while a request is served that request's id, and its trace
+    id when traces are on (``tracing.py``).
 
     A handler's filter, so it costs nothing for records that are not written.
     """
@@ -38,6 +39,8 @@ class RequestIdFilter(logging.Filter):
             state = current.get()
             if state is not None:
                 record.request_id = state.request_id
+                if state.trace_id is not None:
+                    record.trace_id = state.trace_id
         return True
 
 

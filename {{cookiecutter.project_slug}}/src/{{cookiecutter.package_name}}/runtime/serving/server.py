@@ -5,7 +5,6 @@ The console script runs it in its own process, or in each worker (``workers.py``
 
 from __future__ import annotations
 
-import logging
 import signal
 import socket
 from typing import TYPE_CHECKING, Any
@@ -15,12 +14,10 @@ import uvicorn
 from ..settings import ServiceSettings
 from .bootstrap import started_app
 from .connections import protocol_class
-from .shutdown import GracefulServer
+from .shutdown import GracefulServer, stop_signal_handler
 
 if TYPE_CHECKING:
     from .service import Service
-
-logger = logging.getLogger(__name__)
 
 
 def serve(service: Service[Any], settings: ServiceSettings, sock: socket.socket) -> None:
@@ -42,14 +39,16 @@ def serve(service: Service[Any], settings: ServiceSettings, sock: socket.socket)
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler
-    # it found. Finding these, it re-raises into a no-op: a clean shutdown exits 0, quietly.
-    signal.signal(signal.SIGTERM, _after_shutdown)
-    signal.signal(signal.SIGINT, _after_shutdown)
-    shared = settings.workers > 1  # the other workers go on accepting from it
-    server = GracefulServer(config, app.state.guard, settings.shutdown_grace, shared_socket=shared)
+    # it found: this one, which only notes it, so a clean shutdown exits 0, quietly. Noted
+    # before uvicorn listens, a signal starts the drain once the server is up.
+    signal.signal(signal.SIGTERM, stop_signal_handler)
+    signal.signal(signal.SIGINT, stop_signal_handler)
+    server = GracefulServer(
+        config,
+        app.state.guard,
+        settings.shutdown_grace,
+        connections=protocol,
+        shared_socket=settings.workers > 1,  # the supervisor stops the socket's new connections
+    )
     server.run(sockets=[sock])
     protocol.head_timeouts.summarise()
-
-
-def _after_shutdown(signum: int, frame: object) -> None:
-    logger.debug("stopped by %s", signal.Signals(signum).name)

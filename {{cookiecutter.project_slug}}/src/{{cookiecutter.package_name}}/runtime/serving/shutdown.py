@@ -14,8 +14,13 @@ cannot tell from a failure of the request. So before the socket is closed, the k
 to drop new connection attempts (a socket filter on the listening socket: the client's own
 retry of its SYN then meets the closed port, a refusal any proxy retries elsewhere), the
 handshakes already under way are given time to complete, and the queue is emptied: those
-connections are accepted, and their requests served (``connections.py``). A socket shared with
-other workers gets no filter: they go on accepting from it.
+connections are accepted, and their requests served (``connections.py``). Under ``--workers``
+the supervisor does the first two steps for the socket all the workers share, before it passes
+SIGTERM on (``workers.py``); each worker then empties the queue. A worker never filters the
+shared socket itself: the others go on accepting from it while it alone stops.
+
+Connections that carry no request at that moment are closed, or given a moment for one on its
+way (``connections.py``), so the drain lasts as long as the longest request in flight.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import uvicorn
 from sse_starlette.sse import AppStatus
 
 from ..http.guard import DisconnectGuard
+from .connections import GuardedH11Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +67,13 @@ class GracefulServer(uvicorn.Server):
         guard: DisconnectGuard,
         grace: float,
         *,
+        connections: type[GuardedH11Protocol],
         shared_socket: bool = False,
     ) -> None:
         super().__init__(config)
         self.guard = guard
         self.grace = grace
+        self.connections = connections
         self.shared_socket = shared_socket
         AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
 
@@ -92,8 +100,16 @@ class GracefulServer(uvicorn.Server):
             asyncio.get_running_loop().call_later(self.grace, self._grace_over)
         self.guard.drain()
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if (early := signal_before_start()) is not None and not self.should_exit:
+            # A stop signal came before uvicorn listened for it: drain now, as for one after.
+            self.handle_exit(early, None)
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await self._accept_queued_connections()
+        # From here on, a connection uvicorn has not seen yet gets the drain's treatment too.
+        self.connections.draining = True
         await super().shutdown(sockets)
 
     async def _accept_queued_connections(self) -> None:
@@ -104,7 +120,7 @@ class GracefulServer(uvicorn.Server):
             for sock in server.sockets:
                 queue.register(sock.fileno(), select.POLLIN)
                 if not self.shared_socket:
-                    refusing |= _refuse_new_connections(sock)
+                    refusing |= refuse_new_connections(sock)
         settled = time.monotonic() + (HANDSHAKE_WAIT if refusing else 0.0)
         for _ in range(500):
             if not queue.poll(0) and time.monotonic() >= settled:
@@ -116,7 +132,25 @@ class GracefulServer(uvicorn.Server):
         self.guard.cut_short()
 
 
-def _refuse_new_connections(sock: socket.socket) -> bool:
+_early_signals: list[int] = []
+
+
+def stop_signal_handler(signum: int, frame: FrameType | None) -> None:
+    """The process's handler for SIGTERM and SIGINT outside uvicorn's: it notes the signal.
+
+    Before uvicorn installs its own, a signal noted here starts the drain as soon as the server
+    is up (``GracefulServer.startup``); after uvicorn's shutdown, which re-raises the signal to
+    the handler it found, noting it is all that is left to do, and the process exits 0.
+    """
+    _early_signals.append(signum)
+
+
+def signal_before_start() -> int | None:
+    """The first stop signal noted before the server started, if any."""
+    return _early_signals[0] if _early_signals else None
+
+
+def refuse_new_connections(sock: socket.socket) -> bool:
     """Have the kernel drop connection attempts to the listening ``sock``; False if it cannot."""
     program = b"".join(struct.pack("HBBI", *step) for step in _REFUSE_NEW_CONNECTIONS)
     steps = ctypes.create_string_buffer(program)

@@ -22,6 +22,7 @@ from ..about import SERVER_NAME, __version__
 from ..registry import register_extras
 from ..sdk import SDK_VERSION, Server, run_stdio
 from ..settings import ServiceSettings
+from ..tracing import flush, start_tracing
 
 if TYPE_CHECKING:
     from .service import Service
@@ -34,6 +35,7 @@ def serve_stdio(service: Service[Any], settings: ServiceSettings) -> int:
     logger.info(
         "%s %s serving MCP on stdin/stdout (MCP SDK %s)", SERVER_NAME, __version__, SDK_VERSION
     )
+    start_tracing(settings)  # checked by the command already (bootstrap.start)
     server = service.create_server(settings)
     register_extras(server)
     signal.signal(signal.SIGTERM, _exit_at_once)
@@ -53,5 +55,6 @@ def _exit_at_once(signum: int, frame: object) -> None:
     # shutdown would wait for input that never comes. A client sends SIGTERM only after closing
     # stdin and waiting, so it expects no more answers: exit here, quietly and with 0.
     logger.info("stopped by %s", signal.Signals(signum).name)
+    flush()  # the spans still waiting, if traces are on: os._exit runs no atexit hook
     logging.shutdown()
     os._exit(0)

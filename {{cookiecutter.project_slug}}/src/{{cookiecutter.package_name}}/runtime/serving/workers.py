@@ -5,12 +5,21 @@ work in it exactly as in a single process, and each keeps its own limits. They s
 socket the supervisor bound, so the kernel hands every new connection to whichever worker
 accepts it first, and a worker that is draining simply stops accepting: the others go on.
 
-The supervisor forwards SIGTERM and SIGINT to the workers (a second signal, as in one process,
-cuts their requests short), waits for them, and exits 0 once all have drained. Workers run in
-their own process group, so a Ctrl-C in a terminal reaches them once, through the supervisor,
-and they receive SIGTERM if the supervisor itself dies. A worker that dies on its own is
-replaced; one that dies within ``STARTUP_WINDOW`` seconds of its start is taken as a startup
-failure that a restart would repeat, and the supervisor stops.
+On SIGTERM or SIGINT the supervisor first stops new connections on the socket, as one process
+does before it closes its own (``shutdown.py``): the kernel drops new attempts (a proxy's retry
+then meets a closed port, a refusal it retries elsewhere, once every process has let go of the
+socket), and the handshakes under way get time to complete. Then it passes SIGTERM on (a second
+signal, as in one process, cuts the requests short), lets go of the socket, waits for the
+workers, which empty the queue and drain, and exits 0 once all have. Otherwise the workers
+would stop accepting while the supervisor's copy of the socket kept the kernel accepting:
+connections nobody serves, reset when the supervisor exits, each a lost request behind a
+proxy. A worker that a stop signal reaches before it serves (still starting, or replacing
+one) exits at once, which is as clean: it had no connection.
+
+Workers run in their own process group, so a Ctrl-C in a terminal reaches them once, through
+the supervisor, and they receive SIGTERM if the supervisor itself dies. A worker that dies on
+its own is replaced; one that dies within ``STARTUP_WINDOW`` seconds of its start is taken as
+a startup failure that a restart would repeat, and the supervisor stops.
 
 Without ``REQUEST_STATE_KEYS``, the supervisor generates one key for the state a call that asks
 the client for input carries between its rounds, and hands it to every worker it starts,
@@ -48,6 +57,7 @@ from ..http.metrics import MULTIPROCESS_DIR
 from ..settings import ServiceSettings
 from .bootstrap import start_logging
 from .server import serve
+from .shutdown import HANDSHAKE_WAIT, refuse_new_connections, stop_signal_handler
 
 if TYPE_CHECKING:
     from .service import Service
@@ -123,7 +133,8 @@ class Supervisor:
                     # Its in-flight gauge no longer counts; its counters still do.
                     mark_process_dead(pid)  # type: ignore[no-untyped-call]
                 if self.stopping:
-                    failed |= process.exitcode != 0
+                    # Killed by the SIGTERM passed on before it served: nothing to drain.
+                    failed |= process.exitcode not in (0, -signal.SIGTERM)
                     continue
                 logger.error("worker %d exited with code %s", pid, process.exitcode)
                 if time.monotonic() - started < STARTUP_WINDOW:
@@ -131,19 +142,25 @@ class Supervisor:
                     failed = True
                     self._forward(signal.SIGTERM)
                 else:
-                    self._start_worker()
+                    logger.info("started worker %d in place of %d", self._start_worker(), pid)
         logger.info("all workers have stopped")
         return 1 if failed else 0
 
     def _forward(self, signum: signal.Signals) -> None:
-        if not self.stopping:
+        first = not self.stopping
+        if first:
             self.stopping = True
             logger.info("%s: stopping workers %s, each draining", signum.name, self._pids())
+            if refuse_new_connections(self.sock):
+                time.sleep(HANDSHAKE_WAIT)  # the workers accept what completes meanwhile
         for pid in self.workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+        if first:
+            # The workers hold it until they have emptied its queue; then the port is closed.
+            self.sock.close()
 
-    def _start_worker(self) -> None:
+    def _start_worker(self) -> int:
         process = self.context.Process(
             target=_work,
             args=(self.service, self.settings, self.sock, os.getpid()),
@@ -152,6 +169,7 @@ class Supervisor:
         process.start()
         assert process.pid is not None
         self.workers[process.pid] = (process, time.monotonic())
+        return process.pid
 
     def _pids(self) -> str:
         return ", ".join(str(pid) for pid in self.workers)
@@ -175,6 +193,8 @@ def _work(
     service: Service[Any], settings: ServiceSettings, sock: socket.socket, supervisor: int
 ) -> None:
     """A worker's life: its own process group, SIGTERM if the supervisor dies, then serve."""
+    for stop in _STOP_SIGNALS:  # a stop signal from here on starts the drain once serving
+        signal.signal(stop, stop_signal_handler)
     os.setpgrp()
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
