@@ -1,4 +1,4 @@
-"""Traces, exported over OTLP/HTTP when the standard OpenTelemetry variables ask for them.
+"""Traces and metrics, exported over OTLP/HTTP when the standard OpenTelemetry variables ask.
 
 Decided once per process, at startup: with ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
 ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) set, and neither ``OTEL_SDK_DISABLED=true`` nor
@@ -6,7 +6,9 @@ Decided once per process, at startup: with ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
 (``otlp.py``) in the process that serves, and ``active()`` tells the request path to take the
 caller's ``traceparent`` (``http/trace_context.py``). Otherwise nothing of it is imported and
 nothing of it runs on the request path: the SDK's own spans (2.x) go to the API's no-op tracer,
-as they do in the bare SDK. What the spans say is in ``docs/operating.md``.
+as they do in the bare SDK. The MCP conventions' ``mcp.server.operation.duration`` is decided
+the same way, from the ``METRICS`` variables (``metrics_active()``, ``otlp_metrics.py``). What
+the spans and the metric say is in ``docs/operating.md``.
 """
 
 from __future__ import annotations
@@ -17,33 +19,34 @@ from typing import Final
 
 from .settings import ServiceSettings, SettingsError
 
-ENDPOINTS: Final = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-PROTOCOLS: Final = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 # The one exporter and wire format this service has: the SDK's OTLP exporter over HTTP.
 EXPORTER: Final = "otlp"
 PROTOCOL: Final = "http/protobuf"
 
 _started = False
+_metrics_started = False
 
 
-def wanted(environ: Mapping[str, str] = os.environ) -> bool:
-    """Whether the environment asks for traces to be exported.
+def wanted(environ: Mapping[str, str] = os.environ, signal: str = "traces") -> bool:
+    """Whether the environment asks for ``signal`` (``traces`` or ``metrics``) to be exported.
 
     Raises:
         SettingsError: it asks for an exporter or a protocol this service does not have.
     """
     if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
-    exporter_names = environ.get("OTEL_TRACES_EXPORTER", "").lower().split(",")
+    exporter_variable = f"OTEL_{signal.upper()}_EXPORTER"
+    exporter_names = environ.get(exporter_variable, "").lower().split(",")
     exporters = {name.strip() for name in exporter_names} - {""}
     if "none" in exporters:
         return False
-    if not any(environ.get(name, "").strip() for name in ENDPOINTS):
+    endpoints = (f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+    if not any(environ.get(name, "").strip() for name in endpoints):
         return False
     if exporters - {EXPORTER}:
-        value = environ["OTEL_TRACES_EXPORTER"]
-        raise SettingsError(f"OTEL_TRACES_EXPORTER={value!r}: this service exports over {EXPORTER}")
-    for name in PROTOCOLS:
+        value = environ[exporter_variable]
+        raise SettingsError(f"{exporter_variable}={value!r}: this service exports over {EXPORTER}")
+    for name in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
         protocol = environ.get(name, "").strip()
         if protocol and protocol != PROTOCOL:
             raise SettingsError(f"{name}={protocol!r}: this service exports over {PROTOCOL}")
@@ -51,21 +54,27 @@ def wanted(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def start_tracing(settings: ServiceSettings) -> bool:
-    """Export this process's spans if the environment asks for it; once per process.
+    """Export this process's spans and metrics if the environment asks for them; once per
+    process.
 
     Call it in the process that serves, before its app is built (the workers of ``--workers``
-    each call it). Spans are batched in a background thread and flushed when the process exits.
-    Returns whether traces are on.
+    each call it). Spans are batched, and metrics collected, in background threads; what is
+    still waiting is sent when the process exits. Returns whether traces are on.
 
     Raises:
         SettingsError: the environment asks for what this service does not have.
     """
-    global _started
+    global _started, _metrics_started
     if not _started and wanted():
         from .otlp import install_pipeline  # the SDK, imported only when traces are on
 
         install_pipeline(keep_exception_text=settings.trace_exception_text)
         _started = True
+    if not _metrics_started and wanted(signal="metrics"):
+        from .otlp_metrics import install_metrics  # the SDK, only when metrics are on
+
+        install_metrics()
+        _metrics_started = True
     return _started
 
 
@@ -74,9 +83,19 @@ def active() -> bool:
     return _started
 
 
+def metrics_active() -> bool:
+    """Whether this process exports metrics (``start_tracing`` has installed their pipeline)."""
+    return _metrics_started
+
+
 def flush() -> None:
-    """Export the spans still waiting, for a process about to end without running ``atexit``."""
+    """Export the spans and metrics still waiting, for a process about to end without running
+    ``atexit``."""
     if _started:
         from .otlp import flush_pipeline
 
         flush_pipeline()
+    if _metrics_started:
+        from .otlp_metrics import flush_metrics
+
+        flush_metrics()

@@ -5,13 +5,15 @@ anything else runs, so the guard's warnings, a tool's log lines and the access l
 the same request id, and echoes that id in an ``X-Request-ID`` response header. When the
 request is answered it writes the access line (at INFO; at DEBUG for the probes and scrapes of
 ``QUIET_PATHS``), naming the request's trace when traces are on, and hands the state to the
-metrics. What the line says is in ``docs/operating.md``; uvicorn's own access line is switched
-off (``logs.py``) in its favour.
+metrics, and to the OTLP metric's hook when metrics are exported (``otlp_metrics.py``). What
+the line says is in ``docs/operating.md``; uvicorn's own access line is switched off
+(``logs.py``) in its favour.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,9 +31,16 @@ QUIET_PATHS: Final = ("/healthz", "/metrics")
 class AccessLog:
     """Pure ASGI middleware: request id, ``X-Request-ID`` echo, access line, metrics."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics | None = None,
+        record: Callable[[RequestState], None] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.record = record  # None unless OTLP metrics are on: then nothing is paid here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,6 +72,8 @@ class AccessLog:
                 state.outcome = Outcome.HTTP_ERROR
             if metrics is not None:
                 metrics.finished(state)
+            if self.record is not None and not quiet:
+                self.record(state)
             self._log(scope, state, logging.DEBUG if quiet else logging.INFO)
 
     def _log(self, scope: Scope, state: RequestState, level: int) -> None:

@@ -32,10 +32,11 @@ from ..sdk import (
 )
 from ..settings import ENV_PREFIX, SettingsError
 from ..tracing import active as tracing_active
+from ..tracing import metrics_active
 from .access import AccessLog
 from .guard import DisconnectGuard
 from .limits import HeaderLimit, RequestLimit
-from .metrics import Metrics
+from .metrics import MCP_METHODS, Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -112,13 +113,19 @@ def build_http_app(server: Server, settings: AuthSettings) -> Starlette:
             yield
 
     metrics = Metrics(lambda name: has_tool(server, name)) if settings.metrics else None
+    record = None
+    if metrics_active():
+        # Only then: its imports and its work are for OTLP metrics (tracing.py).
+        from ..otlp_metrics import OperationDuration
+
+        record = OperationDuration(lambda name: has_tool(server, name), MCP_METHODS)
     # /healthz and /metrics answer without MCP authentication (docs/security.md).
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if metrics is not None:
         routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     middleware = [
         # First, so that every request has its id and its access line, refusals included.
-        Middleware(AccessLog, metrics=metrics),
+        Middleware(AccessLog, metrics=metrics, record=record),
         Middleware(RequestLimit, max_requests=settings.limit_concurrency),
         Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
         # Authentication, if any, comes before the guard reads a body.

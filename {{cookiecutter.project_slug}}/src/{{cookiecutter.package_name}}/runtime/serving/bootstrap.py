@@ -1,6 +1,6 @@
 """What every entry point does first, in one place: the settings read, or one line saying what is
-wrong with them; logging set up; traces started in the process that serves; and once the app is
-built, the start-up heap frozen."""
+wrong with them; logging set up; traces and metrics started in the process that serves; and
+once the app is built, the start-up heap frozen."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def start(service: Service[SettingsT], **overrides: object) -> SettingsT:
     try:
         settings = service.read_settings(**overrides)
         wanted()  # the OpenTelemetry variables, checked before anything starts
+        wanted(signal="metrics")
     except SettingsError as exc:
         raise StartupFailed(f"{SERVER_NAME}: error: {exc}") from None
     start_logging(settings)
