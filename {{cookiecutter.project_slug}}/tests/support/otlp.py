@@ -1,8 +1,9 @@
-"""A real OTLP/HTTP trace receiver for tests: what a collector gets from the service, decoded.
+"""A real OTLP/HTTP receiver for tests: what a collector gets from the service, decoded.
 
-It listens on 127.0.0.1, on a free port, takes ``POST /v1/traces`` bodies as the OpenTelemetry
-exporters send them (protobuf, gzip or not), decodes each with the OpenTelemetry protocol's own
-message classes and keeps the spans; ``env()`` is what a service needs to send them there.
+It listens on 127.0.0.1, on a free port, takes ``POST /v1/traces`` and ``POST /v1/metrics``
+bodies as the OpenTelemetry exporters send them (protobuf, gzip or not), decodes each with the
+OpenTelemetry protocol's own message classes and keeps the spans and the histograms' data
+points; ``env()`` is what a service needs to send them there.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -57,11 +62,24 @@ class ReceivedSpan:
         return "\n".join(strings)
 
 
+@dataclass(frozen=True)
+class ReceivedPoint:
+    """One histogram data point as the receiver decoded it, with its metric's name and unit."""
+
+    name: str
+    unit: str
+    attributes: dict[str, Any]
+    count: int
+    bounds: list[float]
+
+
 class Receiver:
-    """The receiver's server and the spans it has received, in order."""
+    """The receiver's server and the spans and histogram points it has received, in order."""
 
     def __init__(self) -> None:
         self.spans: list[ReceivedSpan] = []
+        self.points: list[ReceivedPoint] = []
+        self.metric_requests = 0
         self.requests = 0
         self._changed = threading.Condition()
         receiver = self
@@ -71,11 +89,15 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 if self.headers.get("content-encoding") == "gzip":
                     body = gzip.decompress(body)
-                if self.path != "/v1/traces":
+                if self.path == "/v1/traces":
+                    receiver.received(ExportTraceServiceRequest.FromString(body))
+                    answer = ExportTraceServiceResponse().SerializeToString()
+                elif self.path == "/v1/metrics":
+                    receiver.received_metrics(ExportMetricsServiceRequest.FromString(body))
+                    answer = ExportMetricsServiceResponse().SerializeToString()
+                else:
                     self.send_error(404)
                     return
-                receiver.received(ExportTraceServiceRequest.FromString(body))
-                answer = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("content-type", "application/x-protobuf")
                 self.send_header("content-length", str(len(answer)))
@@ -108,6 +130,36 @@ class Receiver:
             self.requests += 1
             self.spans += spans
             self._changed.notify_all()
+
+    def received_metrics(self, request: ExportMetricsServiceRequest) -> None:
+        points = [
+            ReceivedPoint(
+                metric.name,
+                metric.unit,
+                _attributes(point.attributes),
+                point.count,
+                list(point.explicit_bounds),
+            )
+            for resource_metrics in request.resource_metrics
+            for scope_metrics in resource_metrics.scope_metrics
+            for metric in scope_metrics.metrics
+            if metric.WhichOneof("data") == "histogram"
+            for point in metric.histogram.data_points
+        ]
+        with self._changed:
+            self.metric_requests += 1
+            self.points += points
+            self._changed.notify_all()
+
+    def wait_for_points(self, name: str, *, timeout: float = 15) -> list[ReceivedPoint]:
+        """The data points of the histogram ``name``, once some have arrived."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not (found := [point for point in self.points if point.name == name]):
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, f"no {name}; received: {self.points}"
+                self._changed.wait(remaining)
+            return found
 
     def wait_for(
         self, predicate: Callable[[ReceivedSpan], bool], *, count: int = 1, timeout: float = 15
