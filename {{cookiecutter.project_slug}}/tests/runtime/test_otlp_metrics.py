@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from {{ cookiecutter.package_name }}.runtime.otlp_metrics import BUCKETS, OPERATION_DURATION
+from {{ cookiecutter.package_name }}.runtime.otlp_metrics import (
+    BUCKETS,
+    OPERATION_DURATION,
+)
 from {{ cookiecutter.package_name }}.runtime.settings import SettingsError
 from {{ cookiecutter.package_name }}.runtime.tracing import wanted
 
