@@ -23,9 +23,8 @@ from collections.abc import Callable
 import psutil
 import pytest
 
-from {{ cookiecutter.package_name }}.runtime.serving.workers import (
-    STARTUP_WINDOW,
-)
+from {{ cookiecutter.package_name }}.runtime.serving.connections import SHUTDOWN_REQUEST_WINDOW
+from {{ cookiecutter.package_name }}.runtime.serving.workers import STARTUP_WINDOW
 
 from ..support import rawhttp
 from ..support.client import PROTOCOLS
@@ -199,6 +198,11 @@ def test_the_wait_is_bounded(launch: Callable[..., Process], ended_by: str, prog
 # -- connections accepted just before the signal --------------------------------------------------
 
 
+IN_TIME = SHUTDOWN_REQUEST_WINDOW - 0.15
+"""Seconds after connecting by which a request is surely inside the server's wait for a request
+on a connection accepted before the drain."""
+
+
 def accepted(process: Process, port: int) -> socket.socket:
     """A connection the server has accepted (its head deadline is running) with nothing sent."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -221,15 +225,24 @@ def test_a_request_on_a_connection_accepted_before_sigterm_is_answered_not_reset
     uvicorn by itself closes every connection that has no request in progress when the drain
     begins, so a request already on its way is reset, and a proxy cannot retry a POST it has
     sent. The connection's request is served instead, and the connection closed after it. Here
-    the request comes after the listening socket is closed, within a second of the accept.
+    the request comes after the listening socket is closed, within a second of the accept. On a
+    machine so busy that this client cannot get its request out in time, the attempt does not
+    count and is made again: the server is entitled to close a connection that old.
     """
-    process, port = start(launch)
-    sock = accepted(process, port)
-    send_at = time.monotonic() + 0.6
-    process.popen.send_signal(signal.SIGTERM)
-    process.wait_for_stderr(DRAINING)
-    assert refused_soon(port), "a draining server must not accept new connections"
-    time.sleep(max(0.0, send_at - time.monotonic()))
+    for _ in range(3):
+        process, port = start(launch)
+        connecting = time.monotonic()  # no later than the server's accept
+        sock = accepted(process, port)
+        process.popen.send_signal(signal.SIGTERM)
+        process.wait_for_stderr(DRAINING)
+        assert refused_soon(port), "a draining server must not accept new connections"
+        time.sleep(max(0.0, connecting + 0.6 - time.monotonic()))
+        if time.monotonic() - connecting < IN_TIME:
+            break
+        sock.close()
+        assert process.wait(timeout=10) == 0, process.output()
+    else:
+        pytest.fail(f"three attempts could not send a request within {IN_TIME} s of connecting")
     headers, body = rpc_request(
         "tools/call",
         add_call(2, 3),
