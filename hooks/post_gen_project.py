@@ -42,6 +42,7 @@ LINE_ONLY = {
         "tests/support/asking.py",
         "tests/support/broker.py",
         "tests/support/listeners.py",
+        "tests/test_asking.py",
     ],
     # The MCP server spans 2.x makes itself.
     "1.x": [
@@ -55,13 +56,11 @@ def choose_sdk_line(project: Path, package: str, line: str) -> None:
     """Keep the chosen line's SDK seams, files and dependency lock; drop the other line's.
 
     The seams are ``runtime/sdk.py``, the tests' ``support/sdk_client.py`` and the suite's tools
-    only one line serves (``support/line_tools.py``); the team's ``tests/test_tools.py`` tests
-    the examples of the line's ``tools.py``. The lock is ``uv.lock``.
+    only one line serves (``support/line_tools.py``). The lock is ``uv.lock``.
     """
     choose_variant(project / "src" / package / "runtime", "sdk", line)
     choose_variant(project / "tests" / "support", "sdk_client", line)
     choose_variant(project / "tests" / "support", "line_tools", line)
-    choose_variant(project / "tests", "test_tools", line)
     others = [path for other, paths in LINE_ONLY.items() if other != line for path in paths]
     remove_paths(project, [path.format(package=package) for path in others])
     choose_variant(project, "uv", line, suffix=".lock")

@@ -303,7 +303,7 @@ def test_main_keeps_only_the_chosen_variants(
     Each line also keeps only its own MCP 2026-07-28 files: 2.x's header check, its
     subscriptions/listen machinery and their tests, or 1.x's tests of how it refuses that
     revision. The tests' seams are chosen the same way, so no test file holds a conditional:
-    the SDK client, the suite's line-only tools, the team's example tests, and the credentials
+    the SDK client, the suite's line-only tools, and the credentials
     every test presents (with auth none, a module that presents nothing).
     """
     lines, auths = ("2.x", "1.x"), ("none", "bearer", "oauth")
@@ -313,7 +313,6 @@ def test_main_keeps_only_the_chosen_variants(
     seams = {
         "tests/support/sdk_client": lines,
         "tests/support/line_tools": lines,
-        "tests/test_tools": lines,
         "tests/support/credentials": auths,
     }
     variants += [f"{seam}-{choice}.py" for seam, choices in seams.items() for choice in choices]
@@ -327,6 +326,7 @@ def test_main_keeps_only_the_chosen_variants(
             "tests/runtime/test_subscriptions_across_processes.py",
             "tests/support/broker.py",
             "tests/support/listeners.py",
+            "tests/test_asking.py",
         ],
         "1.x": ["tests/runtime/test_protocol_2026_refused.py"],
     }

@@ -113,7 +113,8 @@ async def session(mcp_server: Server, settings: Settings) -> AsyncIterator[Sessi
 
 
 async def test_lists_the_example_tools(session: Session) -> None:
-    assert await list_tool_names(session) == ["add", "long_task", "package_info"]
+    """Every example is registered (on 2.x, ``test_asking.py`` checks the tool that asks)."""
+    assert {"add", "long_task", "package_info"} <= set(await list_tool_names(session))
 
 
 async def test_register_tools_adds_the_example_resource_and_prompt(mcp_server: Server) -> None:
