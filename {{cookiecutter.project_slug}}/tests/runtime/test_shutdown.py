@@ -23,8 +23,12 @@ from collections.abc import Callable
 import psutil
 import pytest
 
-from {{ cookiecutter.package_name }}.runtime.serving.connections import SHUTDOWN_REQUEST_WINDOW
-from {{ cookiecutter.package_name }}.runtime.serving.workers import STARTUP_WINDOW
+from {{ cookiecutter.package_name }}.runtime.serving.connections import (
+    SHUTDOWN_REQUEST_WINDOW,
+)
+from {{ cookiecutter.package_name }}.runtime.serving.workers import (
+    STARTUP_WINDOW,
+)
 
 from ..support import rawhttp
 from ..support.client import PROTOCOLS
