@@ -136,16 +136,17 @@ def test_the_python_example_prints_the_sum(server: RunningServer) -> None:
     assert DOCUMENTED_URL in example
     assert EXAMPLE_CALL in example
     env = {**clean_environment(), **credentials.client_environment()}
+    code = example.replace(DOCUMENTED_URL, server.mcp_url).replace(*SWAP)
+    assert printed_by([sys.executable, "-c", code], env) == "{'result': 5.0}\n"
+
+
+def printed_by(command: list[str], env: dict[str, str]) -> str:
+    """What a README example printed, run as a user would; it must succeed."""
     result = subprocess.run(
-        [sys.executable, "-c", example.replace(DOCUMENTED_URL, server.mcp_url).replace(*SWAP)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=STARTUP_TIMEOUT,
-        check=False,
+        command, capture_output=True, text=True, env=env, timeout=STARTUP_TIMEOUT, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "{'result': 5.0}\n"
+    return result.stdout
 
 
 # The README's tools/call names the example tool; the test has curl call the suite's own.
@@ -167,16 +168,7 @@ def run_curl(command: str, url: str, env: dict[str, str]) -> str:
             pytest.fail(f"{reason}; CI=true, so this test must run ({how})")
         pytest.skip(f"{reason}: {how}")
     assert DOCUMENTED_URL in command, command
-    result = subprocess.run(
-        ["sh", "-c", command.replace(DOCUMENTED_URL, url)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=STARTUP_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return printed_by(["sh", "-c", command.replace(DOCUMENTED_URL, url)], env)
 
 
 @pytest.mark.process
