@@ -34,7 +34,7 @@ from .per_process import PerProcess
 from .settings import ServiceSettings
 
 __all__ = [
-    "PER_REQUEST_LOGGERS",
+    "QUIET_LOGGERS",
     "SDK_LINE",
     "SDK_VERSION",
     "NotFound",
@@ -79,9 +79,15 @@ def _check_method(scope: Scope, message: dict[str, Any]) -> RejectedRequest | No
 # 1.x serves no handshake-free revision (MCP 2026-07-28), so it has no routing headers to check.
 check_request: RequestCheck | None = _check_method
 
-# The SDK's loggers that write a line per request at INFO ("Terminating session: None",
-# "Processing request of type ..."): ``logs.py`` keeps them quiet below DEBUG.
-PER_REQUEST_LOGGERS = ("mcp.server.streamable_http", "mcp.server.lowlevel.server")
+# The SDK's loggers whose INFO lines say nothing the service's own do not, which ``logs.py``
+# keeps quiet below DEBUG: a line per request ("Terminating session: None", "Processing request
+# of type ..."), and each session manager's start and stop, twice over (one per app: JSON and
+# SSE).
+QUIET_LOGGERS = (
+    "mcp.server.streamable_http",
+    "mcp.server.streamable_http_manager",
+    "mcp.server.lowlevel.server",
+)
 
 ToolContext: TypeAlias = Context[Any, Any, Any]
 

@@ -49,7 +49,7 @@ from .settings import ServiceSettings
 from .subscriptions import subscription_options
 
 __all__ = [
-    "PER_REQUEST_LOGGERS",
+    "QUIET_LOGGERS",
     "SDK_LINE",
     "SDK_VERSION",
     "AcceptedElicitation",
@@ -78,10 +78,12 @@ SDK_VERSION = version("mcp")
 # body where the SDK does not.
 check_request: RequestCheck | None = check_protocol_header
 
-# The SDK's loggers that write a line per request at INFO ("Terminating session: None", "Tool
-# 'x' failed: ..."): ``logs.py`` keeps them quiet below DEBUG.
-PER_REQUEST_LOGGERS = (
+# The SDK's loggers whose INFO lines say nothing the service's own do not, which ``logs.py``
+# keeps quiet below DEBUG: a line per request ("Terminating session: None", "Tool 'x' failed:
+# ..."), and each session manager's start and stop, twice over (one per app: JSON and SSE).
+QUIET_LOGGERS = (
     "mcp.server.streamable_http",
+    "mcp.server.streamable_http_manager",
     "mcp.server.lowlevel.server",
     "mcp.server.mcpserver.server",
 )

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from ..about import SERVER_NAME
 from ..auth import AuthSettings
-from ..sdk import PER_REQUEST_LOGGERS
+from ..sdk import QUIET_LOGGERS
 from ..settings import ServiceSettings, SettingsError
 from ..tracing import start_tracing, wanted
 from .heap import freeze_startup_heap
@@ -44,7 +44,7 @@ def start(service: Service[SettingsT], **overrides: object) -> SettingsT:
 
 def start_logging(settings: ServiceSettings) -> None:
     """Logging as the settings say, for this process (a worker sets it up again)."""
-    configure_logging(settings.log_level, settings.log_format, quiet=PER_REQUEST_LOGGERS)
+    configure_logging(settings.log_level, settings.log_format, quiet=QUIET_LOGGERS)
 
 
 def started_app(service: Service[SettingsT], settings: SettingsT) -> Starlette:

@@ -88,8 +88,9 @@ def configure_logging(
     """Route every logger through one stderr handler at ``level``, in ``log_format``.
 
     Replaces whatever handlers were installed before (the SDK installs its own when its server
-    class is created), so each record is written exactly once. The ``quiet`` loggers, which
-    write a line per request at INFO, are heard only at DEBUG.
+    class is created), so each record is written exactly once. The ``quiet`` loggers, whose INFO
+    lines repeat what the service's own say (a line per request, mostly), are heard only at
+    DEBUG.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else OneLineFormatter(FORMAT))
